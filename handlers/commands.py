@@ -1,0 +1,120 @@
+"""Typed commands: what a message asks for, once the grammar has understood it.
+
+The grammar (``handlers/grammar.py``) turns text into one of these, or into a
+``ParseError``; handlers act on them. Keeping them plain frozen dataclasses means the
+parser is tested without a database and a handler never re-reads raw text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+
+class ParseProblem(Enum):
+    """Why a message could not be understood; ``replies.py`` words each one."""
+
+    EMPTY = "empty"
+    UNKNOWN_VERB = "unknown_verb"
+    MISSING_FIELDS = "missing_fields"
+    BAD_PHONE = "bad_phone"
+    BAD_TIME = "bad_time"
+    BAD_TYPE = "bad_type"  # neither 本地 nor 异地
+    BAD_NAME = "bad_name"
+    BAD_NUMBER = "bad_number"  # a filing number that is not #digits
+    TOO_MANY_LINES = "too_many_lines"
+
+
+@dataclass(frozen=True)
+class ParseError:
+    """The text could not be understood; ``verb`` selects the usage example shown."""
+
+    problem: ParseProblem
+    verb: str | None = None  # canonical verb, e.g. "报备", "带看"; None = general help
+    detail: str | None = None  # the offending fragment, safe to echo (never a full phone)
+
+
+@dataclass(frozen=True)
+class Bind:
+    """``绑定 <邀请码> <姓名>``: bind the sender as agent or staff."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ClientEntry:
+    """One client of a filing (R1). ``phone_mask`` is always ``138****5678``."""
+
+    name: str
+    phone_mask: str
+    remote: bool  # True = 异地 (out of town), False = 本地
+    arrival: datetime  # aware, project time zone
+    note: str | None = None
+    bulk_claim: bool = False  # the agent's 大宗 claim; the case site decides (R6)
+
+
+@dataclass(frozen=True)
+class FileClients:
+    """``报备 ...``: one or several clients for one project, each answered (R1)."""
+
+    project: str  # project code or name, as typed
+    entries: tuple[ClientEntry | ParseError, ...]
+
+
+@dataclass(frozen=True)
+class Query:
+    """``查询 [页码]`` or ``查询 <手机号>``: the sender's own filings (R12)."""
+
+    page: int = 1
+    phone_mask: str | None = None
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """``取消 #<编号>``: the agent withdraws one of their own filings."""
+
+    filing_no: int
+
+
+@dataclass(frozen=True)
+class Help:
+    """``帮助`` (and the menu's help button)."""
+
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class FilingRef:
+    """How an agent names one of their filings: by number, client name or masked phone."""
+
+    number: int | None = None
+    name: str | None = None
+    phone_mask: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportVisit:
+    """``带看|到访报备|改约 <#编号|姓名|手机号> [到访时间]`` (R5's visit report).
+
+    ``at`` None means "now"; the handler fills it from the clock.
+    """
+
+    ref: FilingRef
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RegisterArrival:
+    """``到访 #<编号> <11位手机号>``: the front desk registers an arrival (staff only).
+
+    The full phone is needed at arrival (R3: it is decisive there). Agents who send it
+    are told that staff register arrivals.
+    """
+
+    filing_no: int
+    full_phone: str = field(repr=False)
+
+
+Command = Bind | FileClients | Query | Cancel | Help | ReportVisit | RegisterArrival
