@@ -136,6 +136,7 @@ class Decision:
     earliest: datetime | None = None  # R2: the earliest arrival that would be valid
     known_source: str | None = None  # R3: why the case site knows the client
     status: str | None = None  # NOT_PROTECTED: the filing's status as seen by the agent
+    notice: timedelta | None = None  # NOTICE_TOO_SHORT: the notice that was required
 
     @property
     def ok(self) -> bool:
@@ -158,6 +159,15 @@ def _fmt_minute(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "?"
 
 
+def _fmt_span(span: timedelta | None) -> str:
+    if span is None:
+        return "?"
+    minutes = int(span.total_seconds() // 60)
+    if minutes % 60:
+        return f"{minutes}分钟"
+    return f"{minutes // 60}小时"
+
+
 _EXPLAIN = {
     Reason.ACCEPTED: lambda d: (
         f"符合报备规则，保护至 {_fmt_day(d.protected_until)}" if d.protected_until else "符合规则"
@@ -173,8 +183,7 @@ _EXPLAIN = {
         f"该客户{KNOWN_SOURCES.get(d.known_source or '', '已为案场已知客户')}，不属于渠道客户"
     ),
     Reason.NOTICE_TOO_SHORT: lambda d: (
-        f"报备时间不足（本地客户须提前1小时、异地客户须提前24小时），"
-        f"最早可到访时间 {_fmt_minute(d.earliest)}"
+        f"报备须在客户到访前至少{_fmt_span(d.notice)}，最早可到访时间 {_fmt_minute(d.earliest)}"
     ),
     Reason.ARRIVAL_AFTER_PROTECTION: lambda d: (
         f"到访时间晚于报备保护期（保护至 {_fmt_day(d.protected_until)}）"
@@ -267,7 +276,9 @@ def check_advance_notice(
     notice = policy.notice_for(remote)
     if arrival_at - filed_at >= notice:
         return Decision(Reason.ACCEPTED)
-    return Decision(Reason.NOTICE_TOO_SHORT, earliest=ceil_to_minute(filed_at + notice))
+    return Decision(
+        Reason.NOTICE_TOO_SHORT, earliest=ceil_to_minute(filed_at + notice), notice=notice
+    )
 
 
 @dataclass(frozen=True)

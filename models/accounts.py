@@ -1,0 +1,168 @@
+"""Projects, distributors, invite codes and binding: the operator's and the newcomer's side.
+
+Every change of a distributor's standing is a decision and goes into the log (R12), since
+it decides whether its agents may file (R3).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.entities import Agent, Decision, Distributor, InviteCode, Project, Staff
+from models.errors import InvalidInvite
+from models.policy import Policy
+
+INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
+DISTRIBUTOR_STATUSES = ("active", "suspended", "blacklisted")
+STAFF_ROLES = ("frontdesk", "manager")
+
+
+class AccountError(ValueError):
+    """An operator's request that cannot be carried out; the message says why."""
+
+
+def log_decision(session: Session, now: datetime, actor: str, action: str, subject: str,
+                 rule: str, outcome: str, explanation: str, facts: dict[str, Any],
+                 project_id: int | None = None, policy: dict[str, Any] | None = None) -> None:
+    session.add(Decision(at=now, actor=actor, action=action, subject=subject, rule=rule,
+                         outcome=outcome, explanation=explanation, facts=facts,
+                         project_id=project_id, policy=policy))
+
+
+def add_project(session: Session, code: str, name: str, values: dict[str, Any],
+                defaults: dict[str, Any], now: datetime) -> Project:
+    policy = Policy.from_mapping({**defaults, **values})
+    code = code.strip().upper()
+    if session.scalar(select(Project).where((Project.code == code) | (Project.name == name))):
+        raise AccountError(f"a project with code {code} or name {name} exists already")
+    project = Project(code=code, name=name, policy=policy.as_dict(), created_at=now)
+    session.add(project)
+    session.flush()
+    log_decision(session, now, "cli", "project_add", f"project:{project.id}", "R12", "created",
+                 f"新建项目 {code} {name}", {"code": code, "name": name},
+                 project.id, policy.as_dict())
+    return project
+
+
+def set_project_policy(session: Session, code: str, values: dict[str, Any],
+                       now: datetime) -> Project:
+    project = find_project(session, code)
+    policy = Policy.from_mapping({**project.policy, **values})
+    project.policy = policy.as_dict()
+    log_decision(session, now, "cli", "policy_set", f"project:{project.id}", "R12", "changed",
+                 f"修改项目 {project.code} 的规则参数", {"changed": values}, project.id,
+                 policy.as_dict())
+    return project
+
+
+def find_project(session: Session, ref: str) -> Project:
+    project = session.scalar(
+        select(Project).where((Project.code == ref.upper()) | (Project.name == ref))
+    )
+    if project is None:
+        raise AccountError(f"no project {ref}")
+    return project
+
+
+def _new_invite(session: Session, now: datetime, **fields: Any) -> InviteCode:
+    code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(8))
+    invite = InviteCode(code=code, created_at=now, **fields)
+    session.add(invite)
+    session.flush()
+    return invite
+
+
+def add_distributor(session: Session, name: str, now: datetime) -> tuple[Distributor, str]:
+    """Register a distributor company and return it with an agent invite code."""
+    name = name.strip()
+    if not name:
+        raise AccountError("the distributor's full name is empty")
+    if session.scalar(select(Distributor).where(Distributor.name == name)):
+        raise AccountError(f"distributor {name} exists already")
+    distributor = Distributor(name=name, status="active", created_at=now, updated_at=now)
+    session.add(distributor)
+    session.flush()
+    invite = _new_invite(session, now, kind="agent", distributor_id=distributor.id)
+    log_decision(session, now, "cli", "distributor_add", f"distributor:{distributor.id}", "R3",
+                 "active", f"登记分销商 {name}", {"name": name})
+    return distributor, invite.code
+
+
+def agent_invite(session: Session, name: str, now: datetime) -> str:
+    distributor = find_distributor(session, name)
+    return _new_invite(session, now, kind="agent", distributor_id=distributor.id).code
+
+
+def staff_invite(session: Session, project_ref: str, role: str, now: datetime) -> str:
+    if role not in STAFF_ROLES:
+        raise AccountError(f"role must be one of {', '.join(STAFF_ROLES)}")
+    project = find_project(session, project_ref)
+    return _new_invite(session, now, kind="staff", project_id=project.id, role=role).code
+
+
+def find_distributor(session: Session, name: str) -> Distributor:
+    distributor = session.scalar(select(Distributor).where(Distributor.name == name.strip()))
+    if distributor is None:
+        raise AccountError(f"no distributor named {name}")
+    return distributor
+
+
+def set_distributor_status(session: Session, name: str, status: str, reason: str,
+                           now: datetime) -> Distributor:
+    if status not in DISTRIBUTOR_STATUSES:
+        raise AccountError(f"status must be one of {', '.join(DISTRIBUTOR_STATUSES)}")
+    distributor = find_distributor(session, name)
+    previous, distributor.status, distributor.updated_at = distributor.status, status, now
+    words = {"active": "恢复合作", "suspended": "暂停合作", "blacklisted": "列入黑名单"}
+    log_decision(session, now, "cli", "distributor_status", f"distributor:{distributor.id}",
+                 "R3", status, f"分销商 {distributor.name} {words[status]}：{reason or '未注明'}",
+                 {"from": previous, "to": status, "reason": reason})
+    return distributor
+
+
+@dataclass(frozen=True)
+class Binding:
+    kind: str  # agent | staff
+    name: str
+    organisation: str  # distributor full name, or project name
+    role: str | None = None
+
+
+def bind(session: Session, openid: str, code: str, name: str, now: datetime) -> Binding:
+    """Use an invite code once: the sender becomes an agent or a project's staff."""
+    invite = session.scalar(
+        select(InviteCode).where(InviteCode.code == code.upper()).with_for_update()
+    )
+    if invite is None or invite.used_at is not None:
+        raise InvalidInvite()
+    invite.used_at, invite.used_by = now, openid
+    if invite.kind == "agent":
+        assert invite.distributor_id is not None
+        agent = session.scalar(select(Agent).where(Agent.openid == openid))
+        if agent is None:
+            agent = Agent(openid=openid, name=name, distributor_id=invite.distributor_id,
+                          bound_at=now)
+            session.add(agent)
+        else:  # an agent who moves to another distributor keeps one identity
+            agent.name, agent.distributor_id, agent.bound_at = name, invite.distributor_id, now
+        distributor = session.get(Distributor, invite.distributor_id)
+        assert distributor is not None
+        return Binding("agent", name, distributor.name)
+    assert invite.project_id is not None and invite.role is not None
+    staff = session.scalar(
+        select(Staff).where(Staff.openid == openid, Staff.project_id == invite.project_id)
+    )
+    if staff is None:
+        session.add(Staff(openid=openid, project_id=invite.project_id, role=invite.role,
+                          name=name, bound_at=now))
+    else:
+        staff.role, staff.name, staff.bound_at = invite.role, name, now
+    project = session.get(Project, invite.project_id)
+    assert project is not None
+    return Binding("staff", name, project.name, invite.role)

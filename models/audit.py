@@ -1,0 +1,98 @@
+"""The decision log's hash chain: seal settled entries, verify the chain (R12).
+
+Why lazy sealing: chaining at insert time would make every filing lock the chain head until
+its commit, serialising all filings on one disk flush. Instead each entry is inserted on
+its own, and the sealer links entries in the order it seals them. An entry edited or
+deleted after sealing breaks the chain at that position, which ``verify`` names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.entities import Decision
+
+GENESIS = "0" * 64
+
+
+def entry_content(entry: Decision) -> dict[str, Any]:
+    """The fields a hash covers: everything that says what was decided and why."""
+    return {
+        "id": entry.id,
+        "at": entry.at.astimezone(UTC).isoformat(),
+        "actor": entry.actor,
+        "action": entry.action,
+        "subject": entry.subject,
+        "project_id": entry.project_id,
+        "rule": entry.rule,
+        "outcome": entry.outcome,
+        "explanation": entry.explanation,
+        "facts": entry.facts,
+        "policy": entry.policy,
+    }
+
+
+def chain_hash(entry: Decision, prev_hash: str) -> str:
+    canonical = json.dumps(entry_content(entry), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+def seal(session: Session, now: datetime, settle_seconds: int, limit: int = 5000) -> int:
+    """Chain entries older than the settle time, oldest id first; returns how many.
+
+    Run by one process at a time (the scheduler's leader); a second sealer racing it fails
+    on the unique ``chain_pos`` and rolls back, sealing nothing twice.
+    """
+    head = session.execute(
+        select(Decision.chain_pos, Decision.entry_hash)
+        .where(Decision.chain_pos.is_not(None))
+        .order_by(Decision.chain_pos.desc())
+        .limit(1)
+    ).first()
+    position, prev = (head[0], head[1]) if head else (0, GENESIS)
+    pending = session.scalars(
+        select(Decision)
+        .where(Decision.chain_pos.is_(None), Decision.at <= now - timedelta(seconds=settle_seconds))
+        .order_by(Decision.id)
+        .limit(limit)
+    ).all()
+    for entry in pending:
+        position += 1
+        entry.chain_pos = position
+        entry.prev_hash = prev
+        entry.entry_hash = prev = chain_hash(entry, prev)
+    session.flush()
+    return len(pending)
+
+
+@dataclass(frozen=True)
+class Verification:
+    checked: int
+    pending: int
+    broken_id: int | None  # the first entry whose hash or link does not hold
+    why: str | None
+
+
+def verify(session: Session) -> Verification:
+    """Walk the chain in sealing order; report the first entry that does not hold."""
+    prev, expected_pos, checked = GENESIS, 1, 0
+    for entry in session.scalars(
+        select(Decision).where(Decision.chain_pos.is_not(None)).order_by(Decision.chain_pos)
+    ).yield_per(1000):
+        if entry.chain_pos != expected_pos:
+            why = f"entry missing before position {entry.chain_pos}"
+            return Verification(checked, 0, entry.id, why)
+        if entry.prev_hash != prev:
+            return Verification(checked, 0, entry.id, "link to the previous entry broken")
+        if chain_hash(entry, prev) != entry.entry_hash:
+            return Verification(checked, 0, entry.id, "content changed after sealing")
+        prev, expected_pos, checked = entry.entry_hash, expected_pos + 1, checked + 1
+    pending = session.scalar(select(func.count()).where(Decision.chain_pos.is_(None))) or 0
+    return Verification(checked, pending, None, None)

@@ -1,0 +1,93 @@
+"""Engine, session factory and the column types shared by every table.
+
+The same code runs on SQLite (the embedded default) and PostgreSQL (production and CI).
+Two differences are handled here and nowhere else: SQLite forgets time zones, so
+``AwareDateTime`` stores UTC and hands back aware instants; and SQLite's driver opens
+transactions lazily, so writers ``BEGIN IMMEDIATE`` to serialise on the database lock
+instead of failing with "database is locked" half-way through a decision.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """A time-zone aware instant on every backend: stored in UTC, read back aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: every stored instant must be time-zone aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONDoc = JSON().with_variant(JSONB(), "postgresql")
+
+
+def make_engine(settings: dict[str, Any]) -> Engine:
+    """Build the engine for ``database.url``; nothing is connected until first use."""
+    url: str = settings["database"]["url"]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _serialise_sqlite_writers(engine)
+        return engine
+    timeout_ms = settings["database"]["statement_timeout_ms"]
+    connect_args: dict[str, Any] = {}
+    if timeout_ms:
+        connect_args["options"] = f"-c statement_timeout={timeout_ms}"
+    return create_engine(
+        url,
+        pool_size=settings["database"]["pool_size"],
+        max_overflow=settings["database"]["pool_size"],
+        connect_args=connect_args,
+    )
+
+
+def _serialise_sqlite_writers(engine: Engine) -> None:
+    """SQLAlchemy's documented recipe: take over BEGIN so it can be IMMEDIATE, use WAL."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,206 @@
+"""Typed ORM classes: the people, projects, clients and filings of the rule book.
+
+Shaped for what comes next (arrivals, rulings, deals, claims, reminders): a client keeps
+its full phone once the front desk records it (R3: decisive at arrival), its state moves
+``filed -> visited -> known`` (public), and every filing keeps the policy values it was
+decided under so a later policy change never rewrites history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.db import AwareDateTime, Base, JSONDoc
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Project(Base):
+    """One development with one sales office, and its policy values (domain.md table)."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+class Distributor(Base):
+    """A distributor company; only an ``active`` one may file (R3)."""
+
+    __tablename__ = "distributors"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+class InviteCode(Base):
+    """A one-time code that binds a WeChat user as an agent or as staff."""
+
+    __tablename__ = "invite_codes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))  # agent | staff
+    distributor_id: Mapped[int | None] = mapped_column(ForeignKey("distributors.id"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    role: Mapped[str | None] = mapped_column(String(16))  # frontdesk | manager
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
+    used_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Agent(Base):
+    """A distributor's agent, known by the openid they message from."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    distributor_id: Mapped[int] = mapped_column(ForeignKey("distributors.id"), index=True)
+    bound_at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+class Staff(Base):
+    """Case-site staff of one project: ``frontdesk`` registers, ``manager`` approves."""
+
+    __tablename__ = "staff"
+    __table_args__ = (UniqueConstraint("openid", "project_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(50))
+    bound_at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+class Client(Base):
+    """A client as one project knows them: the unit of ownership (R3).
+
+    One row per (project, phone mask, name); the row says who protects the client until
+    when. A filing takes the row over with a compare-and-set on ``version``, which is
+    what makes "two distributors at the same moment: exactly one wins" hold in the
+    database rather than in a lock.
+    """
+
+    __tablename__ = "clients"
+    __table_args__ = (UniqueConstraint("project_id", "phone_mask", "name"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    name: Mapped[str] = mapped_column(String(50))
+    phone_mask: Mapped[str] = mapped_column(String(11))
+    full_phone: Mapped[str | None] = mapped_column(String(11))  # front desk, at arrival
+    state: Mapped[str] = mapped_column(String(8))  # filed | visited | known
+    known_source: Mapped[str | None] = mapped_column(String(16))
+    owner_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    owner_distributor_id: Mapped[int | None] = mapped_column(ForeignKey("distributors.id"))
+    protected_until: Mapped[datetime | None] = mapped_column(AwareDateTime, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+class Filing(Base):
+    """One 报备, accepted or refused, with the policy values it was decided under.
+
+    ``status``: filed | visited | refused | cancelled. "Lapsed" is not stored: a filed
+    client whose ``protection_ends_at`` has passed is lapsed by the clock (R4).
+    """
+
+    __tablename__ = "filings"
+    __table_args__ = (
+        Index("ix_filings_agent_filed", "agent_id", "filed_at"),
+        Index("ix_filings_project_arrival", "project_id", "expected_arrival_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    distributor_id: Mapped[int] = mapped_column(ForeignKey("distributors.id"))
+    client_name: Mapped[str] = mapped_column(String(50))
+    phone_mask: Mapped[str] = mapped_column(String(11))
+    remote: Mapped[bool] = mapped_column(Boolean)
+    expected_arrival_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    filed_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(32))
+    protection_ends_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    note: Mapped[str | None] = mapped_column(String(200))
+    bulk_claim: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_msg: Mapped[str | None] = mapped_column(String(80), unique=True)
+
+
+class VisitReport(Base):
+    """An agent's 带看 report (R5): when they said the client would come."""
+
+    __tablename__ = "visit_reports"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    filing_id: Mapped[int] = mapped_column(ForeignKey("filings.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    reported_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    visit_at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
+    previous_arrival_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    source_msg: Mapped[str | None] = mapped_column(String(80), unique=True)
+
+
+class Decision(Base):
+    """The append-only decision log (R12): who, what, when, which rule, why, which policy.
+
+    Entries are written in the deciding transaction without touching any shared row, so
+    filings never queue behind a chain head. The sealer (a scheduler job) later gives each
+    settled entry its ``chain_pos`` and ``entry_hash`` = sha256(content + previous hash);
+    ``flask --app bot audit verify`` recomputes the chain and names the first broken entry.
+    """
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime] = mapped_column(AwareDateTime)
+    actor: Mapped[str] = mapped_column(String(80))  # agent:<id> | staff:<id> | cli
+    action: Mapped[str] = mapped_column(String(32))  # file | cancel | visit_report | ...
+    subject: Mapped[str] = mapped_column(String(40))  # filing:<id> | distributor:<id>
+    project_id: Mapped[int | None] = mapped_column(BigInteger)
+    rule: Mapped[str] = mapped_column(String(8))
+    outcome: Mapped[str] = mapped_column(String(32))
+    explanation: Mapped[str] = mapped_column(Text)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    policy: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    chain_pos: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class InboundMessage(Base):
+    """Dedup of WeChat's retries when Redis is unreachable: the database remembers."""
+
+    __tablename__ = "inbound_messages"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    reply: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
