@@ -55,7 +55,7 @@ class FilingOutcome:
 
 
 def read_context(
-    conn: Connection, openid: str, project_ref: str, entry: ClientEntry | None
+    conn: Connection, openid: str, project_ref: str, entry: ClientEntry | None, tz: ZoneInfo
 ) -> FilingContext | None:
     """One round trip; None when the sender is not a bound agent."""
     client_on = (
@@ -87,7 +87,8 @@ def read_context(
     if row is None:
         return None
     existing = (
-        rules.ClientState(state=row[6], owner_distributor_id=row[7], protected_until=row[8],
+        rules.ClientState(state=row[6], owner_distributor_id=row[7],
+                          protected_until=row[8].astimezone(tz) if row[8] else None,
                           known_source=row[9])
         if row[6] is not None
         else None
@@ -235,7 +236,7 @@ def _attempt(
     tz: ZoneInfo, source_msg: str | None,
 ) -> FilingOutcome | None:
     """Read, decide, write once; None when another filing changed the record meanwhile."""
-    ctx = read_context(conn, openid, project_ref, entry)
+    ctx = read_context(conn, openid, project_ref, entry, tz)
     if ctx is None:
         raise NotBound("agent")
     if ctx.project_id is None:
@@ -282,13 +283,15 @@ def file_one(
                     return outcome
             raise RuntimeError("the client record kept changing under a filing")
     except IntegrityError:
-        replay = _replay(engine, entry, source_msg)
+        replay = _replay(engine, entry, source_msg, tz)
         if replay is None:
             raise
         return replay
 
 
-def _replay(engine: Engine, entry: ClientEntry, source_msg: str | None) -> FilingOutcome | None:
+def _replay(
+    engine: Engine, entry: ClientEntry, source_msg: str | None, tz: ZoneInfo
+) -> FilingOutcome | None:
     """The same WeChat message arrived again (Redis was down): answer as the first time."""
     if source_msg is None:
         return None
@@ -297,5 +300,6 @@ def _replay(engine: Engine, entry: ClientEntry, source_msg: str | None) -> Filin
     if found is None:
         return None
     filing_no, reason, until = found
-    decision = rules.Decision(rules.Reason(reason), protected_until=until)
+    decision = rules.Decision(rules.Reason(reason),
+                              protected_until=until.astimezone(tz) if until else None)
     return FilingOutcome(entry, decision, filing_no)

@@ -100,6 +100,7 @@ class Reason(Enum):
     NOT_YOURS = "not_yours"
     NOT_PROTECTED = "not_protected"
     CANCELLED = "cancelled"
+    ALREADY_VISITED = "already_visited"
 
 
 RULE_OF: dict[Reason, str] = {
@@ -115,6 +116,7 @@ RULE_OF: dict[Reason, str] = {
     Reason.NOT_YOURS: "R12",
     Reason.NOT_PROTECTED: "R4",
     Reason.CANCELLED: "R4",
+    Reason.ALREADY_VISITED: "R5",
 }
 
 KNOWN_SOURCES: dict[str, str] = {
@@ -193,6 +195,7 @@ _EXPLAIN = {
     Reason.NOT_YOURS: lambda d: "您名下没有这条报备",
     Reason.NOT_PROTECTED: lambda d: f"该报备{d.status or '已失效'}，不在保护期内，请重新报备",
     Reason.CANCELLED: lambda d: "报备已取消",
+    Reason.ALREADY_VISITED: lambda d: "客户已到访，报备不能取消",
 }
 
 
@@ -276,9 +279,9 @@ def check_advance_notice(
     notice = policy.notice_for(remote)
     if arrival_at - filed_at >= notice:
         return Decision(Reason.ACCEPTED)
-    return Decision(
-        Reason.NOTICE_TOO_SHORT, earliest=ceil_to_minute(filed_at + notice), notice=notice
-    )
+    # shown in the zone the arrival was given in: the project's, as the agent typed it
+    earliest = ceil_to_minute((filed_at + notice).astimezone(arrival_at.tzinfo))
+    return Decision(Reason.NOTICE_TOO_SHORT, earliest=earliest, notice=notice)
 
 
 @dataclass(frozen=True)
@@ -409,6 +412,8 @@ def decide_cancel(filing: FilingState, agent_id: int, now: datetime) -> Decision
     if filing.agent_id != agent_id:
         return Decision(Reason.NOT_YOURS)
     status = effective_status(filing, now)
+    if status == "visited":
+        return Decision(Reason.ALREADY_VISITED)
     if status != "filed":
         return Decision(Reason.NOT_PROTECTED, status=STATUS_WORDS.get(status, status))
     return Decision(Reason.CANCELLED)

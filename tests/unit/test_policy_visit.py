@@ -320,7 +320,7 @@ def test_a_visited_filing_cannot_be_cancelled():
 
     decision = decide_cancel(visited, AGENT, at(11, 23, 10, 0))
 
-    assert decision.reason is Reason.NOT_PROTECTED
+    assert decision.reason is Reason.ALREADY_VISITED
 
 
 # ---------------------------------------------------------------- R4 lapse

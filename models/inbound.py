@@ -1,0 +1,42 @@
+"""Dedup of WeChat's retries in the database, used only while Redis is unreachable.
+
+WeChat retries a message it got no answer to within 5 seconds, three times. With Redis
+down the service still must process each message once, so the claim falls back to a
+primary-key insert here; the reply is kept so a retry is answered the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from models.entities import InboundMessage
+
+TABLE = InboundMessage.__table__
+
+
+def claim(engine: Engine, key: str, now: datetime) -> bool:
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    with engine.begin() as conn:
+        row = conn.execute(
+            insert(TABLE).values(key=key, reply=None, created_at=now)
+            .on_conflict_do_nothing().returning(TABLE.c.key)
+        ).first()
+    return row is not None
+
+
+def remember(engine: Engine, key: str, reply: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(TABLE).where(TABLE.c.key == key).values(reply=reply))
+
+
+def recall(engine: Engine, key: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.scalar(select(TABLE.c.reply).where(TABLE.c.key == key))
+
+
+def release(engine: Engine, key: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(TABLE.delete().where(TABLE.c.key == key))
