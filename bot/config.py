@@ -123,7 +123,8 @@ def _validate(settings: dict[str, Any]) -> None:
     try:
         ZoneInfo(settings["app"]["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"app.timezone: unknown time zone {settings['app']['timezone']!r}") from None
+        zone = settings["app"]["timezone"]
+        raise ConfigError(f"app.timezone: unknown time zone {zone!r}") from None
     aes = settings["wechat"]["encoding_aes_key"]
     if aes and len(aes) != 43:
         raise ConfigError("wechat.encoding_aes_key must be 43 characters (or empty for plain mode)")

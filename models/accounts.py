@@ -27,16 +27,43 @@ class AccountError(ValueError):
     """An operator's request that cannot be carried out; the message says why."""
 
 
-def log_decision(session: Session, now: datetime, actor: str, action: str, subject: str,
-                 rule: str, outcome: str, explanation: str, facts: dict[str, Any],
-                 project_id: int | None = None, policy: dict[str, Any] | None = None) -> None:
-    session.add(Decision(at=now, actor=actor, action=action, subject=subject, rule=rule,
-                         outcome=outcome, explanation=explanation, facts=facts,
-                         project_id=project_id, policy=policy))
+def log_decision(
+    session: Session,
+    now: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    rule: str,
+    outcome: str,
+    explanation: str,
+    facts: dict[str, Any],
+    project_id: int | None = None,
+    policy: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        Decision(
+            at=now,
+            actor=actor,
+            action=action,
+            subject=subject,
+            rule=rule,
+            outcome=outcome,
+            explanation=explanation,
+            facts=facts,
+            project_id=project_id,
+            policy=policy,
+        )
+    )
 
 
-def add_project(session: Session, code: str, name: str, values: dict[str, Any],
-                defaults: dict[str, Any], now: datetime) -> Project:
+def add_project(
+    session: Session,
+    code: str,
+    name: str,
+    values: dict[str, Any],
+    defaults: dict[str, Any],
+    now: datetime,
+) -> Project:
     policy = Policy.from_mapping({**defaults, **values})
     code = code.strip().upper()
     if session.scalar(select(Project).where((Project.code == code) | (Project.name == name))):
@@ -44,20 +71,41 @@ def add_project(session: Session, code: str, name: str, values: dict[str, Any],
     project = Project(code=code, name=name, policy=policy.as_dict(), created_at=now)
     session.add(project)
     session.flush()
-    log_decision(session, now, "cli", "project_add", f"project:{project.id}", "R12", "created",
-                 f"新建项目 {code} {name}", {"code": code, "name": name},
-                 project.id, policy.as_dict())
+    log_decision(
+        session,
+        now,
+        "cli",
+        "project_add",
+        f"project:{project.id}",
+        "R12",
+        "created",
+        f"新建项目 {code} {name}",
+        {"code": code, "name": name},
+        project.id,
+        policy.as_dict(),
+    )
     return project
 
 
-def set_project_policy(session: Session, code: str, values: dict[str, Any],
-                       now: datetime) -> Project:
+def set_project_policy(
+    session: Session, code: str, values: dict[str, Any], now: datetime
+) -> Project:
     project = find_project(session, code)
     policy = Policy.from_mapping({**project.policy, **values})
     project.policy = policy.as_dict()
-    log_decision(session, now, "cli", "policy_set", f"project:{project.id}", "R12", "changed",
-                 f"修改项目 {project.code} 的规则参数", {"changed": values}, project.id,
-                 policy.as_dict())
+    log_decision(
+        session,
+        now,
+        "cli",
+        "policy_set",
+        f"project:{project.id}",
+        "R12",
+        "changed",
+        f"修改项目 {project.code} 的规则参数",
+        {"changed": values},
+        project.id,
+        policy.as_dict(),
+    )
     return project
 
 
@@ -89,8 +137,17 @@ def add_distributor(session: Session, name: str, now: datetime) -> tuple[Distrib
     session.add(distributor)
     session.flush()
     invite = _new_invite(session, now, kind="agent", distributor_id=distributor.id)
-    log_decision(session, now, "cli", "distributor_add", f"distributor:{distributor.id}", "R3",
-                 "active", f"登记分销商 {name}", {"name": name})
+    log_decision(
+        session,
+        now,
+        "cli",
+        "distributor_add",
+        f"distributor:{distributor.id}",
+        "R3",
+        "active",
+        f"登记分销商 {name}",
+        {"name": name},
+    )
     return distributor, invite.code
 
 
@@ -113,16 +170,25 @@ def find_distributor(session: Session, name: str) -> Distributor:
     return distributor
 
 
-def set_distributor_status(session: Session, name: str, status: str, reason: str,
-                           now: datetime) -> Distributor:
+def set_distributor_status(
+    session: Session, name: str, status: str, reason: str, now: datetime
+) -> Distributor:
     if status not in DISTRIBUTOR_STATUSES:
         raise AccountError(f"status must be one of {', '.join(DISTRIBUTOR_STATUSES)}")
     distributor = find_distributor(session, name)
     previous, distributor.status, distributor.updated_at = distributor.status, status, now
     words = {"active": "恢复合作", "suspended": "暂停合作", "blacklisted": "列入黑名单"}
-    log_decision(session, now, "cli", "distributor_status", f"distributor:{distributor.id}",
-                 "R3", status, f"分销商 {distributor.name} {words[status]}：{reason or '未注明'}",
-                 {"from": previous, "to": status, "reason": reason})
+    log_decision(
+        session,
+        now,
+        "cli",
+        "distributor_status",
+        f"distributor:{distributor.id}",
+        "R3",
+        status,
+        f"分销商 {distributor.name} {words[status]}：{reason or '未注明'}",
+        {"from": previous, "to": status, "reason": reason},
+    )
     return distributor
 
 
@@ -146,8 +212,9 @@ def bind(session: Session, openid: str, code: str, name: str, now: datetime) -> 
         assert invite.distributor_id is not None
         agent = session.scalar(select(Agent).where(Agent.openid == openid))
         if agent is None:
-            agent = Agent(openid=openid, name=name, distributor_id=invite.distributor_id,
-                          bound_at=now)
+            agent = Agent(
+                openid=openid, name=name, distributor_id=invite.distributor_id, bound_at=now
+            )
             session.add(agent)
         else:  # an agent who moves to another distributor keeps one identity
             agent.name, agent.distributor_id, agent.bound_at = name, invite.distributor_id, now
@@ -159,8 +226,15 @@ def bind(session: Session, openid: str, code: str, name: str, now: datetime) -> 
         select(Staff).where(Staff.openid == openid, Staff.project_id == invite.project_id)
     )
     if staff is None:
-        session.add(Staff(openid=openid, project_id=invite.project_id, role=invite.role,
-                          name=name, bound_at=now))
+        session.add(
+            Staff(
+                openid=openid,
+                project_id=invite.project_id,
+                role=invite.role,
+                name=name,
+                bound_at=now,
+            )
+        )
     else:
         staff.role, staff.name, staff.bound_at = invite.role, name, now
     project = session.get(Project, invite.project_id)

@@ -52,6 +52,7 @@ class FilingOutcome:
     entry: ClientEntry
     decision: rules.Decision
     filing_no: int | None
+    project_name: str = ""
 
 
 def read_context(
@@ -69,10 +70,17 @@ def read_context(
     )
     row = conn.execute(
         select(
-            AGENTS.c.id, AGENTS.c.distributor_id, DISTRIBUTORS.c.status,
-            PROJECTS.c.id, PROJECTS.c.name, PROJECTS.c.policy,
-            CLIENTS.c.state, CLIENTS.c.owner_distributor_id, CLIENTS.c.protected_until,
-            CLIENTS.c.known_source, CLIENTS.c.version,
+            AGENTS.c.id,
+            AGENTS.c.distributor_id,
+            DISTRIBUTORS.c.status,
+            PROJECTS.c.id,
+            PROJECTS.c.name,
+            PROJECTS.c.policy,
+            CLIENTS.c.state,
+            CLIENTS.c.owner_distributor_id,
+            CLIENTS.c.protected_until,
+            CLIENTS.c.known_source,
+            CLIENTS.c.version,
         )
         .select_from(
             AGENTS.join(DISTRIBUTORS, DISTRIBUTORS.c.id == AGENTS.c.distributor_id)
@@ -87,43 +95,63 @@ def read_context(
     if row is None:
         return None
     existing = (
-        rules.ClientState(state=row[6], owner_distributor_id=row[7],
-                          protected_until=row[8].astimezone(tz) if row[8] else None,
-                          known_source=row[9])
+        rules.ClientState(
+            state=row[6],
+            owner_distributor_id=row[7],
+            protected_until=row[8].astimezone(tz) if row[8] else None,
+            known_source=row[9],
+        )
         if row[6] is not None
         else None
     )
     return FilingContext(
-        agent_id=row[0], distributor_id=row[1], distributor_status=row[2],
-        project_id=row[3], project_name=row[4],
+        agent_id=row[0],
+        distributor_id=row[1],
+        distributor_status=row[2],
+        project_id=row[3],
+        project_name=row[4],
         policy=rules.Policy.from_mapping(row[5]) if row[5] is not None else rules.Policy(),
-        existing=existing, client_version=row[10],
+        existing=existing,
+        client_version=row[10],
     )
 
 
 def count_open_filings(conn: Connection, agent_id: int, now: datetime) -> int:
     """Only read when a cap is configured: filed, not visited, not lapsed."""
-    return conn.scalar(
-        select(func.count()).where(
-            FILINGS.c.agent_id == agent_id,
-            FILINGS.c.status == "filed",
-            FILINGS.c.protection_ends_at >= now,
+    return (
+        conn.scalar(
+            select(func.count()).where(
+                FILINGS.c.agent_id == agent_id,
+                FILINGS.c.status == "filed",
+                FILINGS.c.protection_ends_at >= now,
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def _filing_values(
-    ctx: FilingContext, entry: ClientEntry, decision: rules.Decision, now: datetime,
+    ctx: FilingContext,
+    entry: ClientEntry,
+    decision: rules.Decision,
+    now: datetime,
     source_msg: str | None,
 ) -> dict[str, Any]:
     return {
-        "project_id": ctx.project_id, "agent_id": ctx.agent_id,
-        "distributor_id": ctx.distributor_id, "client_name": entry.name,
-        "phone_mask": entry.phone_mask, "remote": entry.remote,
-        "expected_arrival_at": entry.arrival, "filed_at": now,
-        "status": "filed" if decision.ok else "refused", "reason": decision.reason.value,
+        "project_id": ctx.project_id,
+        "agent_id": ctx.agent_id,
+        "distributor_id": ctx.distributor_id,
+        "client_name": entry.name,
+        "phone_mask": entry.phone_mask,
+        "remote": entry.remote,
+        "expected_arrival_at": entry.arrival,
+        "filed_at": now,
+        "status": "filed" if decision.ok else "refused",
+        "reason": decision.reason.value,
         "protection_ends_at": decision.protected_until if decision.ok else None,
-        "policy": ctx.policy.as_dict(), "note": entry.note, "bulk_claim": entry.bulk_claim,
+        "policy": ctx.policy.as_dict(),
+        "note": entry.note,
+        "bulk_claim": entry.bulk_claim,
         "source_msg": source_msg,
     }
 
@@ -132,12 +160,18 @@ def _decision_values(
     ctx: FilingContext, entry: ClientEntry, decision: rules.Decision, now: datetime, actor: str
 ) -> dict[str, Any]:
     return {
-        "at": now, "actor": actor, "action": "file", "project_id": ctx.project_id,
-        "rule": decision.rule, "outcome": decision.reason.value,
+        "at": now,
+        "actor": actor,
+        "action": "file",
+        "project_id": ctx.project_id,
+        "rule": decision.rule,
+        "outcome": decision.reason.value,
         "explanation": decision.explanation(),
         "facts": {
-            "client_name": entry.name, "phone_mask": entry.phone_mask,
-            "remote": entry.remote, "arrival": entry.arrival.isoformat(),
+            "client_name": entry.name,
+            "phone_mask": entry.phone_mask,
+            "remote": entry.remote,
+            "arrival": entry.arrival.isoformat(),
             "distributor_id": ctx.distributor_id,
             "owner_distributor_id": ctx.existing.owner_distributor_id if ctx.existing else None,
         },
@@ -145,31 +179,42 @@ def _decision_values(
     }
 
 
-def _client_upsert(dialect: str, ctx: FilingContext, entry: ClientEntry, until: datetime,
-                   now: datetime) -> Any:
+def _client_upsert(
+    dialect: str, ctx: FilingContext, entry: ClientEntry, until: datetime, now: datetime
+) -> Any:
     """Take the client's record over only if it is still the one the policy judged."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(CLIENTS).values(
-        project_id=ctx.project_id, name=entry.name, phone_mask=entry.phone_mask, state="filed",
-        owner_agent_id=ctx.agent_id, owner_distributor_id=ctx.distributor_id,
-        protected_until=until, version=1, created_at=now, updated_at=now,
+        project_id=ctx.project_id,
+        name=entry.name,
+        phone_mask=entry.phone_mask,
+        state="filed",
+        owner_agent_id=ctx.agent_id,
+        owner_distributor_id=ctx.distributor_id,
+        protected_until=until,
+        version=1,
+        created_at=now,
+        updated_at=now,
     )
     guard = CLIENTS.c.version == ctx.client_version if ctx.client_version is not None else false()
     return stmt.on_conflict_do_update(
         index_elements=[CLIENTS.c.project_id, CLIENTS.c.phone_mask, CLIENTS.c.name],
         set_={
-            "state": "filed", "known_source": None,
+            "state": "filed",
+            "known_source": None,
             "owner_agent_id": stmt.excluded.owner_agent_id,
             "owner_distributor_id": stmt.excluded.owner_distributor_id,
             "protected_until": stmt.excluded.protected_until,
-            "version": CLIENTS.c.version + 1, "updated_at": stmt.excluded.updated_at,
+            "version": CLIENTS.c.version + 1,
+            "updated_at": stmt.excluded.updated_at,
         },
         where=guard,
     ).returning(CLIENTS.c.id)
 
 
-def _write_pg(conn: Connection, filing: dict[str, Any], log: dict[str, Any],
-              upsert: Any | None) -> int | None:
+def _write_pg(
+    conn: Connection, filing: dict[str, Any], log: dict[str, Any], upsert: Any | None
+) -> int | None:
     """PostgreSQL: client record, filing and log entry in one statement, atomic on its own.
 
     Returns None when the compare-and-set on the client's record found it changed.
@@ -188,13 +233,17 @@ def _write_pg(conn: Connection, filing: dict[str, Any], log: dict[str, Any],
         .returning(FILINGS.c.id)
         .cte("new_filing")
     )
-    new_log = DECISIONS.insert().from_select(
-        [*log, "subject"],
-        select(
-            *[_lit(DECISIONS, k, v) for k, v in log.items()],
-            literal("filing:") + cast(new_filing.c.id, String),
-        ),
-    ).cte("new_log")
+    new_log = (
+        DECISIONS.insert()
+        .from_select(
+            [*log, "subject"],
+            select(
+                *[_lit(DECISIONS, k, v) for k, v in log.items()],
+                literal("filing:") + cast(new_filing.c.id, String),
+            ),
+        )
+        .cte("new_log")
+    )
     return conn.execute(select(new_filing.c.id).add_cte(*ctes, new_filing, new_log)).scalar()
 
 
@@ -207,8 +256,9 @@ def _lit(table: Any, key: str, value: Any) -> Any:
     return literal(value, column_type)
 
 
-def _write_sqlite(conn: Connection, filing: dict[str, Any], log: dict[str, Any],
-                  upsert: Any | None) -> int | None:
+def _write_sqlite(
+    conn: Connection, filing: dict[str, Any], log: dict[str, Any], upsert: Any | None
+) -> int | None:
     """SQLite: the same writes in the caller's BEGIN IMMEDIATE transaction."""
     client_id = None
     if upsert is not None:
@@ -232,8 +282,13 @@ def find_by_source(conn: Connection, source_msg: str) -> tuple[int, str, datetim
 
 
 def _attempt(
-    conn: Connection, openid: str, project_ref: str, entry: ClientEntry, now: datetime,
-    tz: ZoneInfo, source_msg: str | None,
+    conn: Connection,
+    openid: str,
+    project_ref: str,
+    entry: ClientEntry,
+    now: datetime,
+    tz: ZoneInfo,
+    source_msg: str | None,
 ) -> FilingOutcome | None:
     """Read, decide, write once; None when another filing changed the record meanwhile."""
     ctx = read_context(conn, openid, project_ref, entry, tz)
@@ -243,8 +298,11 @@ def _attempt(
         raise UnknownProject(project_ref)
     open_count = count_open_filings(conn, ctx.agent_id, now) if ctx.policy.max_open_filings else 0
     facts = rules.FilingFacts(
-        distributor_id=ctx.distributor_id, distributor_status=ctx.distributor_status,
-        remote=entry.remote, arrival_at=entry.arrival, existing=ctx.existing,
+        distributor_id=ctx.distributor_id,
+        distributor_status=ctx.distributor_status,
+        remote=entry.remote,
+        arrival_at=entry.arrival,
+        existing=ctx.existing,
         open_filings=open_count,
     )
     decision = rules.decide_filing(facts, now, ctx.policy, tz)
@@ -257,12 +315,19 @@ def _attempt(
         upsert = _client_upsert(dialect, ctx, entry, decision.protected_until, now)
     write = _write_pg if dialect == "postgresql" else _write_sqlite
     filing_no = write(conn, filing, log, upsert)
-    return None if filing_no is None else FilingOutcome(entry, decision, filing_no)
+    if filing_no is None:
+        return None
+    return FilingOutcome(entry, decision, filing_no, ctx.project_name or project_ref)
 
 
 def file_one(
-    engine: Engine, openid: str, project_ref: str, entry: ClientEntry, now: datetime,
-    tz: ZoneInfo, source_msg: str | None,
+    engine: Engine,
+    openid: str,
+    project_ref: str,
+    entry: ClientEntry,
+    now: datetime,
+    tz: ZoneInfo,
+    source_msg: str | None,
 ) -> FilingOutcome:
     """File one client and return the ruling with its filing number.
 
@@ -300,6 +365,7 @@ def _replay(
     if found is None:
         return None
     filing_no, reason, until = found
-    decision = rules.Decision(rules.Reason(reason),
-                              protected_until=until.astimezone(tz) if until else None)
-    return FilingOutcome(entry, decision, filing_no)
+    decision = rules.Decision(
+        rules.Reason(reason), protected_until=until.astimezone(tz) if until else None
+    )
+    return FilingOutcome(entry, decision, filing_no, "")

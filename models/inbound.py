@@ -21,8 +21,10 @@ def claim(engine: Engine, key: str, now: datetime) -> bool:
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     with engine.begin() as conn:
         row = conn.execute(
-            insert(TABLE).values(key=key, reply=None, created_at=now)
-            .on_conflict_do_nothing().returning(TABLE.c.key)
+            insert(TABLE)
+            .values(key=key, reply=None, created_at=now)
+            .on_conflict_do_nothing()
+            .returning(TABLE.c.key)
         ).first()
     return row is not None
 

@@ -245,9 +245,7 @@ def renewed_end(
     visit_day = local_day(revisit_at, tz)
     if start is None or not (start <= visit_day <= local_day(current_end, tz)):
         return None
-    return end_of_day(
-        local_day(current_end, tz) + timedelta(days=policy.visit_protection_days), tz
-    )
+    return end_of_day(local_day(current_end, tz) + timedelta(days=policy.visit_protection_days), tz)
 
 
 def claim_deadline(deal_at: datetime, policy: Policy, tz: ZoneInfo) -> datetime:

@@ -1,0 +1,226 @@
+"""``flask --app bot ...``: the operator's commands.
+
+A command that creates something prints it alone on the last line of stdout (an invite
+code, a number), so scripts can take it with ``tail -n1``; everything else is logged to
+stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from handlers.context import Services
+from models import accounts, audit, clock, migrate
+from models.db import make_session_factory
+from models.entities import Filing, Project
+from models.policy import PolicyError
+
+
+def _services() -> Services:
+    return current_app.extensions["baobei"]["services"]
+
+
+def _session():  # type: ignore[no-untyped-def]
+    return make_session_factory(_services().engine).begin()
+
+
+def _now():  # type: ignore[no-untyped-def]
+    return clock.now(_services().tz)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def _pairs(values: tuple[str, ...]) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep:
+            _fail(f"--set takes key=value, got {item!r}")
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
+db = click.Group("db", help="Database schema.")
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply the Alembic migrations (idempotent)."""
+    migrate.upgrade(_services().settings["database"]["url"], revision)
+    click.echo("database is up to date", err=True)
+
+
+project = click.Group("project", help="Projects and their policy values.")
+
+
+@project.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--set", "values", multiple=True, help="policy key=value: local_notice_minutes=30")
+def project_add(code: str, name: str, values: tuple[str, ...]) -> None:
+    try:
+        with _session() as session:
+            created = accounts.add_project(
+                session, code, name, _pairs(values), _services().settings["policy"], _now()
+            )
+            code = created.code
+    except (accounts.AccountError, PolicyError) as error:
+        _fail(str(error))
+    click.echo(code)
+
+
+@project.command("set")
+@click.argument("code")
+@click.option("--set", "values", multiple=True, required=True)
+def project_set(code: str, values: tuple[str, ...]) -> None:
+    try:
+        with _session() as session:
+            accounts.set_project_policy(session, code, _pairs(values), _now())
+    except (accounts.AccountError, PolicyError) as error:
+        _fail(str(error))
+    click.echo(f"policy of {code.upper()} updated", err=True)
+
+
+@project.command("list")
+def project_list() -> None:
+    with _session() as session:
+        for row in session.scalars(select(Project).order_by(Project.code)):
+            click.echo(f"{row.code}\t{row.name}\t{row.policy}")
+
+
+distributor = click.Group("distributor", help="Distributor companies.")
+
+
+@distributor.command("add")
+@click.argument("name")
+def distributor_add(name: str) -> None:
+    """Register a company; prints an agent invite code on the last line."""
+    try:
+        with _session() as session:
+            _, code = accounts.add_distributor(session, name, _now())
+    except accounts.AccountError as error:
+        _fail(str(error))
+    click.echo(code)
+
+
+@distributor.command("invite")
+@click.argument("name")
+def distributor_invite(name: str) -> None:
+    """Another one-time invite code for an agent of this company."""
+    try:
+        with _session() as session:
+            code = accounts.agent_invite(session, name, _now())
+    except accounts.AccountError as error:
+        _fail(str(error))
+    click.echo(code)
+
+
+def _status_command(status: str) -> click.Command:
+    @click.argument("name")
+    @click.option("--reason", default="", help="why; kept in the decision log")
+    def command(name: str, reason: str) -> None:
+        try:
+            with _session() as session:
+                accounts.set_distributor_status(session, name, status, reason, _now())
+        except accounts.AccountError as error:
+            _fail(str(error))
+        click.echo(f"{name}: {status}", err=True)
+
+    return click.command(
+        name={"active": "activate", "suspended": "suspend", "blacklisted": "blacklist"}[status],
+        help=f"Mark the distributor {status}.",
+    )(command)
+
+
+for _status in accounts.DISTRIBUTOR_STATUSES:
+    distributor.add_command(_status_command(_status))
+
+
+staff = click.Group("staff", help="Case-site staff.")
+
+
+@staff.command("invite")
+@click.argument("project_code")
+@click.argument("role", type=click.Choice(accounts.STAFF_ROLES))
+def staff_invite(project_code: str, role: str) -> None:
+    """Prints a one-time invite code for a front desk or manager of the project."""
+    try:
+        with _session() as session:
+            code = accounts.staff_invite(session, project_code, role, _now())
+    except accounts.AccountError as error:
+        _fail(str(error))
+    click.echo(code)
+
+
+audit_group = click.Group("audit", help="The decision log's hash chain.")
+
+
+@audit_group.command("seal")
+def audit_seal() -> None:
+    settle = _services().settings["scheduler"]["audit_settle_seconds"]
+    with _session() as session:
+        count = audit.seal(session, _now(), settle)
+    click.echo(f"sealed {count} entries", err=True)
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Exit 1 and name the first broken entry if the chain does not hold."""
+    with make_session_factory(_services().engine)() as session:
+        result = audit.verify(session)
+    if result.broken_id is not None:
+        click.echo(
+            f"BROKEN at decision {result.broken_id}: {result.why} "
+            f"({result.checked} entries good before it)"
+        )
+        sys.exit(1)
+    click.echo(f"chain intact: {result.checked} sealed entries, {result.pending} pending")
+
+
+visits = click.Group("visits", help="Reported and expected visits.")
+
+
+@visits.command("today")
+@click.argument("project_code")
+def visits_today(project_code: str) -> None:
+    """The day's expected visits of a project (filings and 带看 reports), by time."""
+    tz = _services().tz
+    now = _now()
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    with make_session_factory(_services().engine)() as session:
+        found = accounts.find_project(session, project_code)
+        rows = session.scalars(
+            select(Filing)
+            .where(
+                Filing.project_id == found.id,
+                Filing.status == "filed",
+                Filing.expected_arrival_at >= start,
+                Filing.expected_arrival_at < start + timedelta(days=1),
+            )
+            .order_by(Filing.expected_arrival_at)
+        ).all()
+    for row in rows:
+        click.echo(
+            f"{row.expected_arrival_at.astimezone(tz):%H:%M}\t#{row.id}\t"
+            f"{row.client_name}\t{row.phone_mask}\t{'异地' if row.remote else '本地'}"
+        )
+    click.echo(f"{len(rows)} expected today", err=True)
+
+
+def init_app(app: Flask) -> None:
+    from bot.simulate import simulate
+    from scheduler.cli import scheduler
+
+    for group in (db, project, distributor, staff, audit_group, visits, scheduler):
+        app.cli.add_command(group)
+    app.cli.add_command(simulate)

@@ -1,0 +1,102 @@
+"""The agent's commands: one small function each, load -> decide (policy) -> persist -> reply."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers import replies
+from handlers.commands import (
+    Bind,
+    Cancel,
+    FileClients,
+    Help,
+    ParseError,
+    Query,
+    RegisterArrival,
+    ReportVisit,
+)
+from handlers.context import Inbound, Services
+from models import accounts, filings, queries, visits
+from models.db import make_session_factory
+from models.entities import Staff
+from models.errors import NotBound
+from models.policy import Reason
+
+
+def bind(command: Bind, services: Services, inbound: Inbound) -> str:
+    with make_session_factory(services.engine).begin() as session:
+        binding = accounts.bind(session, inbound.openid, command.code, command.name, inbound.now)
+    return replies.bound(binding)
+
+
+def file_clients(command: FileClients, services: Services, inbound: Inbound) -> str:
+    """Each client of the message is decided on its own and answered in order (R1-R4)."""
+    parts: list[str] = []
+    for index, entry in enumerate(command.entries):
+        if isinstance(entry, ParseError):
+            parts.append(f"第{index + 1}位客户：{replies.parse_error(entry)}")
+            continue
+        source = inbound.msg_key if len(command.entries) == 1 else f"{inbound.msg_key}#{index}"
+        outcome = filings.file_one(
+            services.engine,
+            inbound.openid,
+            command.project,
+            entry,
+            inbound.now,
+            services.tz,
+            source,
+        )
+        parts.append(
+            replies.filing_outcome(outcome, outcome.project_name or command.project, services.tz)
+        )
+    return replies.filing_results(parts)
+
+
+def query(command: Query, services: Services, inbound: Inbound) -> str:
+    found = queries.agent_filings(
+        services.engine, inbound.openid, inbound.now, command.page, command.phone_mask
+    )
+    if found is None:
+        raise NotBound("agent")
+    rows, has_more = found
+    return replies.filing_list(rows, command.page, has_more, services.tz)
+
+
+def cancel(command: Cancel, services: Services, inbound: Inbound) -> str:
+    action = visits.cancel_filing(
+        services.engine, inbound.openid, command.filing_no, inbound.now, services.tz
+    )
+    if action.decision.reason is Reason.CANCELLED:
+        return replies.cancelled(action.number)
+    return replies.cancel_refused(action.number, action.decision.explanation())
+
+
+def show_help(command: Help, services: Services, inbound: Inbound) -> str:
+    return replies.help_text(command.topic)
+
+
+def report_visit(command: ReportVisit, services: Services, inbound: Inbound) -> str:
+    action = visits.report_visit(
+        services.engine,
+        inbound.openid,
+        command.ref,
+        command.at,
+        inbound.now,
+        services.tz,
+        inbound.msg_key,
+    )
+    if not action.decision.ok:
+        return replies.visit_refused(action.number, action.decision.explanation())
+    assert action.at is not None
+    return replies.visit_reported(
+        action.number, action.client_name, action.phone_mask, action.at, services.tz
+    )
+
+
+def register_arrival(command: RegisterArrival, services: Services, inbound: Inbound) -> str:
+    """Staff register arrivals (R5); an agent is told so and nothing is registered."""
+    with services.engine.connect() as conn:
+        is_staff = conn.scalar(select(Staff.id).where(Staff.openid == inbound.openid).limit(1))
+    if is_staff is None:
+        return replies.STAFF_ARRIVAL_FOR_AGENTS
+    return replies.STAFF_ARRIVAL_PENDING

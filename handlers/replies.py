@@ -1,0 +1,197 @@
+"""Every sentence the service says to a user, in Chinese, and nothing else.
+
+Rulings explain themselves (``Decision.explanation()``, the rule book's wording); this
+module frames them for the conversation. Replies to agents show phones only as masks.
+A passive reply must stay under WeChat's 2,048-byte limit, which ``fit`` enforces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from handlers.commands import ParseError, ParseProblem
+from models.accounts import Binding
+from models.filings import FilingOutcome
+from models.queries import FilingRow
+
+REPLY_LIMIT_BYTES = 2048
+
+WELCOME = (
+    "欢迎关注渠道报备服务。\n"
+    "分销商经纪人：请向贵司或项目渠道部索取邀请码，发送「绑定 邀请码 姓名」完成绑定，"
+    "然后即可报备客户。\n发送「帮助」查看全部指令。"
+)
+NOT_AGENT = (
+    "您还没有绑定为分销商经纪人。请向贵司或项目渠道部索取邀请码，发送：\n"
+    "绑定 邀请码 姓名\n例如：绑定 K7M2Q9XD 王小明"
+)
+NOT_STAFF = "该指令仅限已绑定的案场人员使用。"
+INVALID_INVITE = "邀请码无效或已被使用，请核对后重新发送：绑定 邀请码 姓名"
+RATE_LIMITED = "操作太频繁，请稍后再试。"
+SYSTEM_BUSY = "系统繁忙，本条消息未处理，请稍后重新发送。"
+UNSUPPORTED = "目前只能处理文字指令。发送「帮助」查看报备格式。"
+FILING_NOT_FOUND = "没有找到您名下的这条报备，请发送「查询」核对编号。"
+STAFF_ARRIVAL_FOR_AGENTS = (
+    "到访登记由案场前台办理，经纪人不能登记到访。\n"
+    "客户到访当天请发送带看报备，例如：带看 #12 15:00，到场后请带客户到前台登记。"
+)
+STAFF_ARRIVAL_PENDING = "到访登记功能即将开放，请先按案场现有流程登记。"
+
+USAGE: dict[str, str] = {
+    "绑定": "绑定 邀请码 姓名\n例如：绑定 K7M2Q9XD 王小明",
+    "报备": (
+        "报备 项目 客户姓名 手机号 本地/异地 到访时间\n"
+        "例如：报备 P1 张三 138****5678 本地 明天 15:00\n"
+        "手机号可写11位或 138****5678；多位客户可每行一位，第一行写「报备 项目」"
+    ),
+    "查询": "查询（我的客户）、查询 2（第2页）、查询 138****5678",
+    "取消": "取消 #编号\n例如：取消 #12",
+    "带看": "带看 #编号 到访时间（不写时间即现在）\n例如：带看 #12 15:00、带看 张三 明天 10:00",
+    "到访": "到访 #编号 11位手机号（案场前台使用）",
+}
+
+PROBLEMS: dict[ParseProblem, str] = {
+    ParseProblem.EMPTY: "消息是空的",
+    ParseProblem.UNKNOWN_VERB: "没有看懂这条指令",
+    ParseProblem.MISSING_FIELDS: "内容不完整",
+    ParseProblem.BAD_PHONE: "手机号格式不对，应为11位手机号或 138****5678",
+    ParseProblem.BAD_TIME: "到访时间看不懂，例如：明天 15:00、11月22日下午3点、2026-11-22 15:00",
+    ParseProblem.BAD_TYPE: "请注明客户是「本地」还是「异地」",
+    ParseProblem.BAD_NAME: "客户姓名不对",
+    ParseProblem.BAD_NUMBER: "报备编号应写作 #数字，例如 #12",
+    ParseProblem.TOO_MANY_LINES: "一条消息最多报备20位客户，请分几条发送",
+}
+
+
+def fit(text: str, limit: int = REPLY_LIMIT_BYTES) -> str:
+    """Cut at a line boundary so the reply stays under WeChat's byte limit."""
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    marker = "\n……（内容过长，请分页查询）"
+    budget = limit - len(marker.encode("utf-8"))
+    kept: list[str] = []
+    used = 0
+    for line in text.split("\n"):
+        size = len(line.encode("utf-8")) + 1
+        if used + size > budget:
+            break
+        kept.append(line)
+        used += size
+    return "\n".join(kept) + marker
+
+
+def minute(moment: datetime | None, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def day(moment: datetime | None, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d") if moment else "—"
+
+
+def parse_error(error: ParseError) -> str:
+    what = PROBLEMS[error.problem]
+    if error.detail and error.problem in (ParseProblem.UNKNOWN_VERB, ParseProblem.BAD_TIME):
+        what = f"{what}（{error.detail}）"
+    usage = USAGE.get(error.verb or "") or help_text()
+    return f"{what}。\n正确格式：\n{usage}"
+
+
+def help_text(topic: str | None = None) -> str:
+    if topic and topic in USAGE:
+        return USAGE[topic]
+    return (
+        "渠道报备指令：\n"
+        "1. 报备客户：报备 项目 客户姓名 手机号 本地/异地 到访时间\n"
+        "   例：报备 P1 张三 138****5678 本地 明天 15:00\n"
+        "2. 到访当天带看报备：带看 #编号 [时间]\n"
+        "3. 我的客户：查询（或 查询 2 翻页、查询 手机号）\n"
+        "4. 取消报备：取消 #编号\n"
+        "5. 绑定：绑定 邀请码 姓名\n"
+        "规则：本地客户须提前1小时、异地客户须提前24小时报备；"
+        "报备保护期为报备次日起7天，到访确认后保护45天。"
+    )
+
+
+def bound(binding: Binding) -> str:
+    if binding.kind == "agent":
+        return (
+            f"绑定成功：{binding.name}，所属分销商：{binding.organisation}。\n"
+            "现在可以报备客户了，发送「帮助」查看格式。"
+        )
+    role = "经理" if binding.role == "manager" else "前台"
+    return f"绑定成功：{binding.name}，{binding.organisation} 案场{role}。"
+
+
+def unknown_project(ref: str) -> str:
+    return f"报备失败：没有找到项目「{ref}」，请核对项目编号或名称。"
+
+
+def filing_outcome(outcome: FilingOutcome, project_name: str, tz: ZoneInfo) -> str:
+    entry, decision = outcome.entry, outcome.decision
+    kind = "异地" if entry.remote else "本地"
+    if not decision.ok:
+        return f"报备失败：{entry.name} {entry.phone_mask}\n原因：{decision.explanation()}"
+    return (
+        f"报备成功 #{outcome.filing_no}\n项目：{project_name}\n"
+        f"客户：{entry.name} {entry.phone_mask}（{kind}）\n"
+        f"预计到访：{minute(entry.arrival, tz)}\n保护至 {day(decision.protected_until, tz)}\n"
+        "到访当天请发送「带看 #编号」，并带客户到前台登记。"
+    )
+
+
+def filing_results(parts: Sequence[str]) -> str:
+    return fit("\n\n".join(parts))
+
+
+STATUS_LABELS = {
+    "filed": "已报备",
+    "lapsed": "已失效",
+    "visited": "已到访",
+    "refused": "未通过",
+    "cancelled": "已取消",
+}
+
+
+def filing_list(rows: Sequence[FilingRow], page: int, has_more: bool, tz: ZoneInfo) -> str:
+    if not rows:
+        return "没有找到报备记录。" if page == 1 else f"第{page}页没有记录了。"
+    lines = [f"我的客户（第{page}页）："]
+    for row in rows:
+        line = f"#{row.number} {row.client_name} {row.phone_mask} {STATUS_LABELS[row.status]}"
+        if row.status in ("filed", "visited"):
+            line += f" 保护至 {day(row.protected_until, tz)}"
+        if row.status == "filed":
+            visit = "已带看" if row.visit_reported else "预计"
+            line += f"\n   {visit} {minute(row.expected_arrival_at, tz)}"
+        lines.append(line)
+    if has_more:
+        lines.append(f"更多请发送：查询 {page + 1}")
+    return fit("\n".join(lines))
+
+
+def cancelled(number: int) -> str:
+    return f"已取消报备 #{number}，该客户不再受您的报备保护。"
+
+
+def cancel_refused(number: int, explanation: str) -> str:
+    return f"取消失败 #{number}：{explanation}"
+
+
+def visit_reported(number: int, name: str, mask: str, at: datetime, tz: ZoneInfo) -> str:
+    return (
+        f"到访报备成功 #{number}\n客户：{name} {mask}\n到访时间：{minute(at, tz)}\n"
+        "请带客户到售楼处前台登记，前台将核对客户完整手机号；到访经案场确认后进入保护期。"
+    )
+
+
+def visit_refused(number: int | None, explanation: str) -> str:
+    label = f" #{number}" if number else ""
+    return f"到访报备失败{label}：{explanation}"
+
+
+def choose_filing(candidates: Sequence[tuple[int, str, str]]) -> str:
+    lines = ["您名下有多条报备符合，请用编号指明，例如：带看 #12 15:00"]
+    lines += [f"#{number} {name} {mask}" for number, name, mask in candidates]
+    return fit("\n".join(lines))

@@ -1,0 +1,71 @@
+"""Read-only views an agent asks for: their own filings only (R12)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, and_, exists, select
+
+from models.entities import Agent, Filing, VisitReport
+from models.policy import FilingState, effective_status
+
+PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class FilingRow:
+    number: int
+    client_name: str
+    phone_mask: str
+    status: str  # effective: filed | lapsed | visited | refused | cancelled
+    protected_until: datetime | None
+    expected_arrival_at: datetime
+    visit_reported: bool
+
+
+def agent_filings(
+    engine: Engine,
+    openid: str,
+    now: datetime,
+    page: int = 1,
+    phone_mask: str | None = None,
+    page_size: int = PAGE_SIZE,
+) -> tuple[list[FilingRow], bool] | None:
+    """The sender's filings, newest first, a page at a time; None if not an agent."""
+    reported = exists().where(
+        and_(VisitReport.filing_id == Filing.id, VisitReport.visit_at == Filing.expected_arrival_at)
+    )
+    with engine.connect() as conn:
+        agent_id = conn.scalar(select(Agent.id).where(Agent.openid == openid))
+        if agent_id is None:
+            return None
+        query = (
+            select(
+                Filing.id,
+                Filing.client_name,
+                Filing.phone_mask,
+                Filing.status,
+                Filing.protection_ends_at,
+                Filing.expected_arrival_at,
+                Filing.filed_at,
+                Filing.remote,
+                reported,
+            )
+            .where(Filing.agent_id == agent_id)
+            .order_by(Filing.id.desc())
+            .limit(page_size + 1)
+            .offset((max(page, 1) - 1) * page_size)
+        )
+        if phone_mask:
+            query = query.where(Filing.phone_mask == phone_mask)
+        rows = conn.execute(query).all()
+    result = []
+    for row in rows[:page_size]:
+        state = FilingState(agent_id, row[3], row[6], row[7], row[4])
+        result.append(
+            FilingRow(
+                row[0], row[1], row[2], effective_status(state, now), row[4], row[5], bool(row[8])
+            )
+        )
+    return result, len(rows) > page_size

@@ -1,0 +1,173 @@
+"""An agent's own filings after filing: the visit report (R5) and withdrawal.
+
+Not the hot path: these run in one ORM transaction that locks the filing row, so two
+reports of one filing (a retry, two phones) are applied one after the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from handlers.commands import FilingRef
+from models import policy as rules
+from models.accounts import log_decision
+from models.db import make_session_factory
+from models.entities import Agent, Client, Filing, VisitReport
+from models.errors import AmbiguousFiling, FilingNotFound, NotBound
+
+
+@dataclass(frozen=True)
+class FilingAction:
+    """What happened to a filing the agent named: the ruling and the filing's identity."""
+
+    number: int
+    client_name: str
+    phone_mask: str
+    decision: rules.Decision
+    at: datetime | None = None
+
+
+def _agent(session: Session, openid: str) -> Agent:
+    agent = session.scalar(select(Agent).where(Agent.openid == openid))
+    if agent is None:
+        raise NotBound("agent")
+    return agent
+
+
+def _state(filing: Filing, tz: ZoneInfo) -> rules.FilingState:
+    until = filing.protection_ends_at.astimezone(tz) if filing.protection_ends_at else None
+    return rules.FilingState(
+        filing.agent_id, filing.status, filing.filed_at.astimezone(tz), filing.remote, until
+    )
+
+
+def resolve(session: Session, agent: Agent, ref: FilingRef, now: datetime, tz: ZoneInfo) -> Filing:
+    """Find the filing an agent means: by number, or by name / mask among their own.
+
+    By name or mask, protected filings win over lapsed ones; several protected matches
+    are ambiguous and the agent is asked to choose by number.
+    """
+    if ref.number is not None:
+        filing = session.get(Filing, ref.number, with_for_update=True)
+        if filing is None:
+            raise FilingNotFound()
+        return filing
+    query = select(Filing).where(Filing.agent_id == agent.id).order_by(Filing.id.desc())
+    if ref.phone_mask:
+        query = query.where(Filing.phone_mask == ref.phone_mask)
+    if ref.name:
+        query = query.where(Filing.client_name == ref.name)
+    candidates = session.scalars(query.limit(20)).all()
+    active = [
+        f for f in candidates if rules.effective_status(_state(f, tz), now) in ("filed", "visited")
+    ]
+    if len(active) > 1:
+        raise AmbiguousFiling([(f.id, f.client_name, f.phone_mask) for f in active])
+    chosen = active[0] if active else (candidates[0] if candidates else None)
+    if chosen is None:
+        raise FilingNotFound()
+    session.refresh(chosen, with_for_update=True)
+    return chosen
+
+
+def report_visit(
+    engine: Engine,
+    openid: str,
+    ref: FilingRef,
+    at: datetime | None,
+    now: datetime,
+    tz: ZoneInfo,
+    source_msg: str | None,
+) -> FilingAction:
+    """R5: check a 带看 report, move the expected arrival, keep the report and the ruling."""
+    at = at or now
+    try:
+        with make_session_factory(engine).begin() as session:
+            agent = _agent(session, openid)
+            filing = resolve(session, agent, ref, now, tz)
+            policy = rules.Policy.from_mapping(filing.policy)
+            decision = rules.decide_visit_report(_state(filing, tz), agent.id, at, now, policy)
+            if decision.ok:
+                session.add(
+                    VisitReport(
+                        filing_id=filing.id,
+                        agent_id=agent.id,
+                        project_id=filing.project_id,
+                        reported_at=now,
+                        visit_at=at,
+                        previous_arrival_at=filing.expected_arrival_at,
+                        source_msg=source_msg,
+                    )
+                )
+                filing.expected_arrival_at = at
+            log_decision(
+                session,
+                now,
+                f"agent:{agent.id}",
+                "visit_report",
+                f"filing:{filing.id}",
+                decision.rule,
+                decision.reason.value,
+                decision.explanation(),
+                {"visit_at": at.isoformat()},
+                filing.project_id,
+                policy.as_dict(),
+            )
+            if decision.reason is rules.Reason.NOT_YOURS:  # reveal nothing of others' filings
+                return FilingAction(filing.id, "", "", decision, at)
+            return FilingAction(filing.id, filing.client_name, filing.phone_mask, decision, at)
+    except IntegrityError:  # the same WeChat message again while Redis was down
+        with make_session_factory(engine)() as session:
+            report = session.scalar(select(VisitReport).where(VisitReport.source_msg == source_msg))
+            if report is None:
+                raise
+            filing = session.get(Filing, report.filing_id)
+            assert filing is not None
+            decision = rules.Decision(rules.Reason.ACCEPTED)
+            return FilingAction(
+                filing.id, filing.client_name, filing.phone_mask, decision, report.visit_at
+            )
+
+
+def cancel_filing(
+    engine: Engine, openid: str, number: int, now: datetime, tz: ZoneInfo
+) -> FilingAction:
+    """The agent withdraws a filing; the client is free for anyone to file again."""
+    with make_session_factory(engine).begin() as session:
+        agent = _agent(session, openid)
+        filing = resolve(session, agent, FilingRef(number=number), now, tz)
+        decision = rules.decide_cancel(_state(filing, tz), agent.id, now)
+        if decision.reason is rules.Reason.CANCELLED:
+            filing.status = "cancelled"
+            client = (
+                session.get(Client, filing.client_id, with_for_update=True)
+                if filing.client_id
+                else None
+            )
+            if client is not None and client.state == "filed" and client.owner_agent_id == agent.id:
+                client.protected_until = None
+                client.owner_agent_id = client.owner_distributor_id = None
+                client.version += 1
+                client.updated_at = now
+        log_decision(
+            session,
+            now,
+            f"agent:{agent.id}",
+            "cancel",
+            f"filing:{filing.id}",
+            decision.rule,
+            decision.reason.value,
+            decision.explanation(),
+            {},
+            filing.project_id,
+            filing.policy,
+        )
+        if decision.reason is rules.Reason.NOT_YOURS:
+            return FilingAction(filing.id, "", "", decision)
+        return FilingAction(filing.id, filing.client_name, filing.phone_mask, decision)

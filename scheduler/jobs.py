@@ -1,0 +1,42 @@
+"""Jobs: scans of what is due, idempotent, each in its own transaction.
+
+Reminders and expiry pushes (R4, R8) join here when they are built; each job takes ``now``
+so a test can run it at any instant, and running a job twice does nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+
+from handlers.context import Services
+from models import audit
+from models.db import make_session_factory
+from models.entities import InboundMessage
+
+logger = logging.getLogger(__name__)
+
+
+def seal_decisions(services: Services, now: datetime) -> int:
+    """Chain the decision log's settled entries (see ``models.audit``)."""
+    settle = services.settings["scheduler"]["audit_settle_seconds"]
+    with make_session_factory(services.engine).begin() as session:
+        count = audit.seal(session, now, settle)
+    if count:
+        logger.info("sealed %d decision log entries", count)
+    return count
+
+
+def purge_dedup(services: Services, now: datetime) -> int:
+    """Forget database dedup rows once WeChat can no longer retry their message."""
+    ttl = services.settings["app"]["dedup_ttl_seconds"]
+    with make_session_factory(services.engine).begin() as session:
+        result = session.execute(
+            delete(InboundMessage).where(InboundMessage.created_at < now - timedelta(seconds=ttl))
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+JOBS = {"seal-decisions": seal_decisions, "purge-dedup": purge_dedup}
