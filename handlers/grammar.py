@@ -120,7 +120,7 @@ def safe_detail(fragment: str) -> str | None:
     Four digits could be a phone's middle four (R12), so no such fragment is echoed.
     """
     cut = fragment[:DETAIL_LENGTH]
-    if sum(ch in "0123456789" for ch in cut) >= 4:
+    if sum(ch.isdecimal() for ch in cut) >= 4:  # any script's digits, not only ASCII
         return None
     return cut or None
 
@@ -204,6 +204,8 @@ def _parse_filing(lines: list[Tokens], now: datetime) -> FileClients | ParseErro
     if not head:
         return ParseError(ParseProblem.MISSING_FIELDS, verb="报备")
     client_lines = ([head[1:]] if len(head) > 1 else []) + body
+    if len(client_lines) > MAX_CLIENT_LINES:  # refused before any line is read
+        return ParseError(ParseProblem.TOO_MANY_LINES, verb="报备")
     return _file(head[0], [_parse_client_line(line, now) for line in client_lines])
 
 
@@ -337,10 +339,12 @@ def _parse_visit(args: Tokens, now: datetime) -> ReportVisit | ParseError:
     rest = args[ref[1] :]
     if not rest:
         return ReportVisit(ref[0])
-    when = parse_time(" ".join(rest), now)
+    when = take_time(rest, now)
     if isinstance(when, BadTime):
         return _time_error(rest, when, "带看")
-    return ReportVisit(ref[0], when)
+    if when[1] < len(rest):  # words after the time: refused rather than half-read
+        return _error(ParseProblem.BAD_TIME, "带看", " ".join(rest[when[1] :]))
+    return ReportVisit(ref[0], when[0])
 
 
 def _take_ref(args: Tokens, now: datetime) -> tuple[FilingRef, int] | ParseError:

@@ -92,6 +92,8 @@ def day(moment: datetime | None, tz: ZoneInfo) -> str:
 
 def parse_error(error: ParseError) -> str:
     what = PROBLEMS[error.problem]
+    if error.verb == "绑定" and error.problem is ParseProblem.BAD_NUMBER:
+        what = "邀请码格式不对，应为8位字母和数字"
     if error.detail and error.problem in (ParseProblem.UNKNOWN_VERB, ParseProblem.BAD_TIME):
         what = f"{what}（{error.detail}）"
     usage = USAGE.get(error.verb or "") or help_text()
