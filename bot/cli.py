@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from handlers.context import Services
@@ -49,7 +50,7 @@ def _pairs(values: tuple[str, ...]) -> dict[str, Any]:
     return parsed
 
 
-db = click.Group("db", help="Database schema.")
+db = AppGroup("db", help="Database schema.")
 
 
 @db.command("upgrade")
@@ -60,7 +61,7 @@ def db_upgrade(revision: str) -> None:
     click.echo("database is up to date", err=True)
 
 
-project = click.Group("project", help="Projects and their policy values.")
+project = AppGroup("project", help="Projects and their policy values.")
 
 
 @project.command("add")
@@ -98,7 +99,7 @@ def project_list() -> None:
             click.echo(f"{row.code}\t{row.name}\t{row.policy}")
 
 
-distributor = click.Group("distributor", help="Distributor companies.")
+distributor = AppGroup("distributor", help="Distributor companies.")
 
 
 @distributor.command("add")
@@ -128,6 +129,7 @@ def distributor_invite(name: str) -> None:
 def _status_command(status: str) -> click.Command:
     @click.argument("name")
     @click.option("--reason", default="", help="why; kept in the decision log")
+    @with_appcontext
     def command(name: str, reason: str) -> None:
         try:
             with _session() as session:
@@ -146,7 +148,7 @@ for _status in accounts.DISTRIBUTOR_STATUSES:
     distributor.add_command(_status_command(_status))
 
 
-staff = click.Group("staff", help="Case-site staff.")
+staff = AppGroup("staff", help="Case-site staff.")
 
 
 @staff.command("invite")
@@ -162,7 +164,7 @@ def staff_invite(project_code: str, role: str) -> None:
     click.echo(code)
 
 
-audit_group = click.Group("audit", help="The decision log's hash chain.")
+audit_group = AppGroup("audit", help="The decision log's hash chain.")
 
 
 @audit_group.command("seal")
@@ -187,7 +189,7 @@ def audit_verify() -> None:
     click.echo(f"chain intact: {result.checked} sealed entries, {result.pending} pending")
 
 
-visits = click.Group("visits", help="Reported and expected visits.")
+visits = AppGroup("visits", help="Reported and expected visits.")
 
 
 @visits.command("today")

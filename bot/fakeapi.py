@@ -48,16 +48,18 @@ def _normalise(path: str) -> str:
 
 
 class FakeState:
-    """Everything the fake remembers; one lock guards it because the server is threaded."""
+    """Everything the fake remembers. The server is threaded: hold ``lock`` while reading
+    ``sent``, ``menus`` or ``tags`` directly (``sends_to`` and ``stats`` take it themselves).
+    """
 
     def __init__(self, app_id: str | None = None, app_secret: str | None = None) -> None:
         self.app_id = app_id
         self.app_secret = app_secret
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
         self.reset()
 
     def reset(self) -> None:
-        with self._lock:
+        with self.lock:
             self.sent: list[dict[str, Any]] = []
             self.token_fetches = 0
             self.menus: dict[str, Any] = {"menu": None, "conditional": []}
@@ -70,16 +72,18 @@ class FakeState:
     # -- error injection -------------------------------------------------------------
     def fail(self, path: str, errcode: int, times: int = 1) -> None:
         """The next ``times`` calls to ``path`` answer ``errcode`` and change nothing."""
-        with self._lock:
-            self._failures.setdefault(_normalise(path), []).append(_Failure(errcode, 200, times))
+        self._inject(path, _Failure(errcode, 200, times))
 
     def fail_http(self, path: str, status: int = 500, times: int = 1) -> None:
         """The next ``times`` calls to ``path`` answer a bare HTTP ``status`` (e.g. 502)."""
-        with self._lock:
-            self._failures.setdefault(_normalise(path), []).append(_Failure(None, status, times))
+        self._inject(path, _Failure(None, status, times))
+
+    def _inject(self, path: str, failure: _Failure) -> None:
+        with self.lock:
+            self._failures.setdefault(_normalise(path), []).append(failure)
 
     def take_failure(self, path: str) -> _Failure | None:
-        with self._lock:
+        with self.lock:
             queue = self._failures.get(_normalise(path), [])
             if not queue:
                 return None
@@ -91,34 +95,35 @@ class FakeState:
 
     def unfollow(self, openid: str) -> None:
         """Pushes to this user then fail with 43004, as after a real unsubscribe."""
-        with self._lock:
+        with self.lock:
             self.unfollowed.add(openid)
 
     # -- tokens and records ----------------------------------------------------------
     def issue_token(self) -> str:
-        with self._lock:
+        with self.lock:
             self.token_fetches += 1
             self._token = secrets.token_urlsafe(24)
             return self._token
 
     def token_is_current(self, token: str | None) -> bool:
-        with self._lock:
+        with self.lock:
             return token is not None and token == self._token
 
     def next_id(self) -> int:
-        with self._lock:
+        with self.lock:
             return next(self._ids)
 
     def record_send(self, kind: str, touser: str, payload: dict[str, Any]) -> None:
-        with self._lock:
-            self.sent.append({"kind": kind, "touser": touser, "payload": payload, "at": time.time()})
+        with self.lock:
+            entry = {"kind": kind, "touser": touser, "payload": payload, "at": time.time()}
+            self.sent.append(entry)
 
     def sends_to(self, openid: str) -> list[dict[str, Any]]:
-        with self._lock:
+        with self.lock:
             return [entry for entry in self.sent if entry["touser"] == openid]
 
     def stats(self) -> dict[str, int]:
-        with self._lock:
+        with self.lock:
             return {"token_fetches": self.token_fetches, "sent_count": len(self.sent)}
 
 
@@ -182,48 +187,52 @@ def _register_api(app: Flask, state: FakeState) -> None:
         logger.info("fake push %s to %s: %s", kind, touser, _summary(payload))
         return _ok(msgid=state.next_id()) if kind == "template" else _ok()
 
-    app.add_url_rule("/cgi-bin/message/custom/send", "custom_send",
-                     lambda: _send("custom"), methods=["POST"])
-    app.add_url_rule("/cgi-bin/message/template/send", "template_send",
-                     lambda: _send("template"), methods=["POST"])
+    app.add_url_rule(
+        "/cgi-bin/message/custom/send", "custom_send", lambda: _send("custom"), methods=["POST"]
+    )
+    app.add_url_rule(
+        "/cgi-bin/message/template/send",
+        "template_send",
+        lambda: _send("template"),
+        methods=["POST"],
+    )
 
-    @app.post("/cgi-bin/menu/create")
-    def menu_create() -> Response:
+    def _menu(conditional: bool) -> Response:
         menu = _body()
-        if menu is None or not menu.get("button"):
+        if not menu or not menu.get("button") or (conditional and not menu.get("matchrule")):
             return _error(40016, "invalid button size")
-        with state._lock:
-            state.menus["menu"] = menu
-        return _ok()
-
-    @app.post("/cgi-bin/menu/addconditional")
-    def menu_add_conditional() -> Response:
-        menu = _body()
-        if menu is None or not menu.get("button") or not menu.get("matchrule"):
-            return _error(40016, "invalid button size")
-        menuid = str(state.next_id())
-        with state._lock:
+        with state.lock:
+            if not conditional:
+                state.menus["menu"] = menu
+                return _ok()
+            menuid = str(state.next_id())
             state.menus["conditional"].append({**menu, "menuid": menuid})
         return jsonify({"menuid": menuid})
 
+    app.add_url_rule("/cgi-bin/menu/create", "menu_create", lambda: _menu(False), methods=["POST"])
+    app.add_url_rule(
+        "/cgi-bin/menu/addconditional", "menu_addconditional", lambda: _menu(True), methods=["POST"]
+    )
+
     @app.get("/cgi-bin/menu/get")
     def menu_get() -> Response:
-        with state._lock:
+        with state.lock:
             if state.menus["menu"] is None:
                 return _error(46003, "menu no exist")
-            return jsonify({"menu": state.menus["menu"],
-                            "conditionalmenu": list(state.menus["conditional"])})
+            return jsonify(
+                {"menu": state.menus["menu"], "conditionalmenu": list(state.menus["conditional"])}
+            )
 
     @app.get("/cgi-bin/menu/delete")
     def menu_delete() -> Response:
-        with state._lock:
+        with state.lock:
             state.menus = {"menu": None, "conditional": []}
         return _ok()
 
     @app.post("/cgi-bin/tags/create")
     def tags_create() -> Response:
         name = str(((_body() or {}).get("tag") or {}).get("name") or "")
-        with state._lock:
+        with state.lock:
             if not name:
                 return _error(45158, "tag name too long")
             if any(tag["name"] == name for tag in state.tags.values()):
@@ -234,16 +243,18 @@ def _register_api(app: Flask, state: FakeState) -> None:
 
     @app.get("/cgi-bin/tags/get")
     def tags_get() -> Response:
-        with state._lock:
-            tags = [{"id": t["id"], "name": t["name"], "count": len(t["openids"])}
-                    for t in state.tags.values()]
+        with state.lock:
+            tags = [
+                {"id": t["id"], "name": t["name"], "count": len(t["openids"])}
+                for t in state.tags.values()
+            ]
         return jsonify({"tags": tags})
 
     @app.post("/cgi-bin/tags/members/batchtagging")
     def tags_batchtagging() -> Response:
         data = _body() or {}
         openids = data.get("openid_list") or []
-        with state._lock:
+        with state.lock:
             tag = state.tags.get(int(data.get("tagid") or 0))
             if tag is None:
                 return _error(45159, "invalid tag id")
@@ -257,13 +268,22 @@ def _register_api(app: Flask, state: FakeState) -> None:
         openid = request.args.get("openid", "")
         if not openid:
             return _error(40003, "invalid openid")
-        with state._lock:
+        with state.lock:
             if openid in state.unfollowed:
                 return jsonify({"subscribe": 0, "openid": openid})
             tag_ids = [t["id"] for t in state.tags.values() if openid in t["openids"]]
-        return jsonify({"subscribe": 1, "openid": openid, "language": "zh_CN",
-                        "subscribe_time": 1700000000, "remark": "", "groupid": 0,
-                        "tagid_list": tag_ids, "subscribe_scene": "ADD_SCENE_SEARCH"})
+        return jsonify(
+            {
+                "subscribe": 1,
+                "openid": openid,
+                "language": "zh_CN",
+                "subscribe_time": 1700000000,
+                "remark": "",
+                "groupid": 0,
+                "tagid_list": tag_ids,
+                "subscribe_scene": "ADD_SCENE_SEARCH",
+            }
+        )
 
     @app.get("/cgi-bin/media/get")
     def media_get() -> Response | tuple[Response, int]:
@@ -287,10 +307,11 @@ def _register_control(app: Flask, state: FakeState) -> None:
 
     @app.get("/_fake/sent")
     def control_sent() -> Response:
+        """A JSON list of pushes, oldest first, like ``FakeState.sent``."""
         touser = request.args.get("touser")
-        with state._lock:
+        with state.lock:
             sent = state.sends_to(touser) if touser else list(state.sent)
-        return jsonify({"sent": sent})
+        return jsonify(sent)
 
     @app.post("/_fake/reset")
     def control_reset() -> Response:
@@ -321,10 +342,7 @@ class FakeWeChatServer:
     """The fake app on a real socket in a daemon thread; a context manager for tests."""
 
     def __init__(
-        self,
-        state: FakeState | None = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
+        self, state: FakeState | None = None, host: str = "127.0.0.1", port: int = 0
     ) -> None:
         self.state = state or FakeState()
         self.host = host
@@ -335,12 +353,18 @@ class FakeWeChatServer:
 
     def start(self) -> str:
         app = create_fake_app(self.state)
-        self._server = make_server(self.host, self.port, app, threaded=True,
-                                   request_handler=_QuietHandler)
+        self._server = make_server(
+            self.host, self.port, app, threaded=True, request_handler=_QuietHandler
+        )
         self.port = self._server.server_port
         self.url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name="fake-wechat-api", daemon=True)
+        # A short poll interval so stop() (and so each test's teardown) is quick.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            name="fake-wechat-api",
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+        )
         self._thread.start()
         return self.url
 
@@ -368,21 +392,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app-id", default=None, help="reject other appids (default: any)")
     parser.add_argument("--app-secret", default=None, help="reject other secrets (default: any)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
+    )
     server = FakeWeChatServer(FakeState(args.app_id, args.app_secret), args.host, args.port)
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
     url = server.start()
     logger.info("fake WeChat API listening on %s", url)
     print(url, flush=True)
-    try:
-        while not stopping.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    stopping.wait()
+    server.stop()
     return 0
 
 

@@ -133,7 +133,9 @@ class Gateway:
     def _render(self, text: str | None, message: Any, args: dict[str, str]) -> HttpReply:
         if not text:
             return HttpReply(200, b"success", "text/plain; charset=utf-8")
-        xml = create_reply(replies.fit(text), message).render()
+        # a reply may echo user input; "]]>" would end wechatpy's CDATA section early
+        safe = replies.fit(text).replace("]]>", "]] >")
+        xml = create_reply(safe, message).render()
         if args.get("encrypt_type") == "aes" and self.crypto is not None:
             xml = self.crypto.encrypt_message(xml, args.get("nonce", ""), args.get("timestamp"))
         return HttpReply(200, xml.encode("utf-8"))

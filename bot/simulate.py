@@ -14,6 +14,7 @@ import sys
 import click
 import requests
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from bot.simulator import WeChatSimulator, flask_transport, http_transport
@@ -57,6 +58,7 @@ def _show_pushes(fake_url: str, seen: int) -> int:
 @click.option("--demo", is_flag=True, help="create the demo project and bind the demo users")
 @click.option("--fake-url", default="", help="the fake WeChat API, to show pushes")
 @click.option("--say", "lines", multiple=True, help="send these messages and exit")
+@with_appcontext
 def simulate(url: str, openid: str, demo: bool, fake_url: str, lines: tuple[str, ...]) -> None:
     """Type messages as WeChat users; '/as OPENID' switches user, '/click KEY' clicks."""
     wechat = current_app.extensions["baobei"]["settings"]["wechat"]

@@ -116,8 +116,11 @@ class ServiceWeChatClient(WeChatClient):
         result = response.json()
         if result.get("errcode"):
             raise WeChatClientException(
-                result["errcode"], result.get("errmsg"), client=self,
-                request=response.request, response=response,
+                result["errcode"],
+                result.get("errmsg"),
+                client=self,
+                request=response.request,
+                response=response,
             )
         expires_in = int(result.get("expires_in", 7200))
         ttl = max(expires_in - TOKEN_EXPIRY_MARGIN_SECONDS, 1)
@@ -205,19 +208,26 @@ class WeChatGateway:
             raise self._failed(path, errcode, errmsg, openid) from error
         except requests.RequestException as error:
             raise self._failed(path, None, type(error).__name__, openid) from error
+        except redis_lib.RedisError as error:  # the shared token store is unreachable
+            raise self._failed(path, None, f"redis {type(error).__name__}", openid) from error
 
     @staticmethod
     def _failed(path: str, errcode: int | None, errmsg: str, openid: str | None) -> DeliveryError:
         retryable = is_retryable(errcode)
         logger.warning(
             "wechat %s failed for %s: errcode=%s (%s) retryable=%s",
-            path, openid or "-", errcode, errmsg, retryable,
+            path,
+            openid or "-",
+            errcode,
+            errmsg,
+            retryable,
         )
         return DeliveryError(errcode, errmsg, retryable)
 
     def send_text(self, openid: str, text: str) -> None:
-        self._call("message/custom/send", lambda: self._client.message.send_text(openid, text),
-                   openid)
+        self._call(
+            "message/custom/send", lambda: self._client.message.send_text(openid, text), openid
+        )
 
     def send_template(
         self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None
@@ -262,7 +272,9 @@ class WeChatGateway:
         openids = list(openids)
         for start in range(0, len(openids), TAGGING_BATCH):
             batch = openids[start : start + TAGGING_BATCH]
-            self._call("tags/members/batchtagging", lambda b=batch: self._client.tag.tag_user(tag_id, b))
+            self._call(
+                "tags/members/batchtagging", lambda b=batch: self._client.tag.tag_user(tag_id, b)
+            )
 
     def download_media(self, media_id: str) -> bytes:
         result = self._call("media/get", lambda: self._client.media.download(media_id))

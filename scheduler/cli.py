@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from scheduler.runner import run_forever, run_once
 
-scheduler = click.Group("scheduler", help="The scheduler process (never inside web workers).")
+scheduler = AppGroup("scheduler", help="The scheduler process (never inside web workers).")
 
 
 @scheduler.command("run")

@@ -1,0 +1,278 @@
+"""The gateway against the fake WeChat API over real HTTP, with the token in real Redis."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+import requests
+
+from bot.config import load_settings
+from bot.fakeapi import FAKE_JPEG, FakeState, FakeWeChatServer
+from bot.wechat import DeliveryError, WeChatGateway
+
+pytestmark = pytest.mark.integration
+
+APP_ID = "wx1234567890abcdef"
+SECRET = "s3cret"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeWeChatServer]:
+    with FakeWeChatServer(FakeState(APP_ID, SECRET)) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def prefix(redis_client: redis.Redis) -> Iterator[str]:
+    prefix = f"test-{uuid.uuid4().hex}"
+    yield prefix
+    keys = list(redis_client.scan_iter(f"{prefix}:*"))
+    if keys:
+        redis_client.delete(*keys)
+
+
+def settings_for(url: str, prefix: str, secret: str = SECRET) -> dict:
+    return load_settings(
+        overrides={
+            "wechat": {
+                "api_base_url": url,
+                "app_id": APP_ID,
+                "app_secret": secret,
+                "api_timeout_seconds": 2.0,
+            },
+            "redis": {"prefix": prefix},
+        },
+        environ={},
+    )
+
+
+@pytest.fixture
+def gateway(fake, redis_client, prefix) -> WeChatGateway:
+    return WeChatGateway(settings_for(fake.url, prefix), redis_client)
+
+
+def test_two_gateways_sharing_redis_fetch_the_token_once(fake, redis_client, prefix):
+    web = WeChatGateway(settings_for(fake.url, prefix), redis_client)
+    scheduler = WeChatGateway(settings_for(fake.url, prefix), redis_client)
+
+    web.send_text("oA", "一")
+    scheduler.send_text("oB", "二")
+    web.send_text("oA", "三")
+
+    assert fake.state.token_fetches == 1
+    assert fake.state.stats() == {"token_fetches": 1, "sent_count": 3}
+
+
+def test_the_fake_records_each_push_with_recipient_and_content(fake, gateway):
+    gateway.send_text("oA", "报备成功：张三")
+    msgid = gateway.send_template("oA", "TPL_1", {"first": {"value": "到访提醒"}}, url="https://x")
+
+    text, template = fake.state.sends_to("oA")
+    assert (text["kind"], text["touser"]) == ("custom", "oA")
+    assert text["payload"]["text"]["content"] == "报备成功：张三"
+    assert (template["kind"], template["payload"]["template_id"]) == ("template", "TPL_1")
+    assert template["payload"]["data"]["first"]["value"] == "到访提醒"
+    assert isinstance(msgid, int)
+
+
+def test_an_invalid_credential_refreshes_once_and_the_message_arrives_once(fake, gateway):
+    gateway.send_text("oA", "warm up")
+    fake.state.fail("message/custom/send", 40001)
+
+    gateway.send_text("oB", "after refresh")
+
+    assert fake.state.token_fetches == 2
+    assert [s["payload"]["text"]["content"] for s in fake.state.sends_to("oB")] == ["after refresh"]
+
+
+def test_a_second_token_error_after_the_refresh_is_retryable(fake, gateway):
+    fake.state.fail("message/custom/send", 42001, times=2)
+
+    with pytest.raises(DeliveryError) as caught:
+        gateway.send_text("oA", "x")
+
+    assert (caught.value.errcode, caught.value.retryable) == (42001, True)
+    assert fake.state.token_fetches == 2
+
+
+def test_frequency_limit_is_retryable_and_nothing_is_recorded(fake, gateway):
+    fake.state.fail("message/custom/send", 45009)
+
+    with pytest.raises(DeliveryError) as caught:
+        gateway.send_text("oA", "x")
+
+    assert (caught.value.errcode, caught.value.retryable) == (45009, True)
+    assert fake.state.sent == []
+
+
+@pytest.mark.parametrize("errcode", [43004, 40003, 45015])
+def test_recipient_errors_are_not_retryable(fake, gateway, errcode):
+    fake.state.fail("message/custom/send", errcode)
+
+    with pytest.raises(DeliveryError) as caught:
+        gateway.send_text("oA", "x")
+
+    assert (caught.value.errcode, caught.value.retryable) == (errcode, False)
+
+
+def test_a_user_who_unfollowed_gets_43004_from_the_fake(fake, gateway):
+    fake.state.unfollow("oGone")
+
+    with pytest.raises(DeliveryError) as caught:
+        gateway.send_template("oGone", "TPL_1", {})
+
+    assert (caught.value.errcode, caught.value.retryable) == (43004, False)
+
+
+def test_http_500_is_a_retryable_delivery_error(fake, gateway):
+    fake.state.fail_http("message/template/send", 500)
+
+    with pytest.raises(DeliveryError) as caught:
+        gateway.send_template("oA", "TPL_1", {})
+
+    assert (caught.value.errcode, caught.value.retryable) == (None, True)
+    assert "500" in caught.value.errmsg
+
+
+def test_an_unreachable_api_is_a_retryable_delivery_error(prefix):
+    server = FakeWeChatServer()
+    url = server.start()
+    server.stop()
+
+    with pytest.raises(DeliveryError) as caught:
+        WeChatGateway(settings_for(url, prefix)).send_text("oA", "x")
+
+    assert caught.value.retryable
+
+
+def test_an_unreachable_token_store_is_a_retryable_delivery_error(fake, prefix):
+    nowhere = redis.Redis.from_url("redis://127.0.0.1:1/15", socket_connect_timeout=0.5)
+
+    with pytest.raises(DeliveryError) as caught:
+        WeChatGateway(settings_for(fake.url, prefix), nowhere).send_text("oA", "x")
+
+    assert caught.value.retryable
+    assert fake.state.sent == []
+
+
+def test_a_wrong_secret_is_not_retryable(fake, prefix):
+    with pytest.raises(DeliveryError) as caught:
+        WeChatGateway(settings_for(fake.url, prefix, secret="wrong")).send_text("oA", "x")
+
+    assert (caught.value.errcode, caught.value.retryable) == (40125, False)
+
+
+def test_without_redis_sending_works_from_memory(fake, prefix):
+    gateway = WeChatGateway(settings_for(fake.url, prefix), None)
+
+    gateway.send_text("oA", "一")
+    gateway.send_text("oA", "二")
+
+    assert fake.state.token_fetches == 1
+    assert len(fake.state.sends_to("oA")) == 2
+
+
+def test_unshared_tokens_knock_each_other_out_and_recover_through_a_refresh(fake, prefix):
+    first = WeChatGateway(settings_for(fake.url, prefix), None)
+    second = WeChatGateway(settings_for(fake.url, prefix), None)
+
+    first.send_text("oA", "1")
+    second.send_text("oA", "2")  # invalidates first's token
+    first.send_text("oA", "3")
+
+    assert fake.state.token_fetches == 3
+    assert len(fake.state.sends_to("oA")) == 3
+
+
+def test_threads_forcing_a_refresh_at_once_fetch_one_token(fake, redis_client, prefix):
+    # Two would do; four makes a missing lock fail every time, not most times.
+    gateways = [WeChatGateway(settings_for(fake.url, prefix), redis_client) for _ in range(4)]
+    stale = gateways[0].access_token()
+    start = threading.Barrier(len(gateways))
+    tokens: list[str] = []
+
+    def refresh(gateway: WeChatGateway) -> None:
+        start.wait()
+        tokens.append(gateway.refresh_token(stale=stale))
+
+    threads = [threading.Thread(target=refresh, args=(g,)) for g in gateways]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert fake.state.token_fetches == 2  # the first fetch, then exactly one refresh
+    assert len(set(tokens)) == 1 and tokens[0] != stale
+    gateways[1].send_text("oA", "still works")
+    assert fake.state.token_fetches == 2
+
+
+def test_ensure_tag_is_idempotent_and_tags_users_in_batches(fake, gateway):
+    tag_id = gateway.ensure_tag("分销商")
+    assert gateway.ensure_tag("分销商") == tag_id
+    openids = [f"o{i:03d}" for i in range(120)]
+
+    gateway.tag_users(tag_id, openids)
+
+    assert len(fake.state.tags) == 1
+    assert fake.state.tags[tag_id]["openids"] == set(openids)
+
+
+def test_menus_and_media(fake, gateway):
+    button = {"type": "click", "name": "我的报备", "key": "MY_FILINGS"}
+    gateway.create_menu({"button": [button]})
+    menuid = gateway.add_conditional_menu({"button": [button], "matchrule": {"tag_id": "100"}})
+
+    assert fake.state.menus["menu"] == {"button": [button]}
+    assert fake.state.menus["conditional"][0]["menuid"] == menuid
+    assert gateway.download_media("MEDIA_1") == FAKE_JPEG
+
+
+def test_control_endpoints_steer_the_fake_from_another_process(fake, gateway):
+    requests.post(
+        f"{fake.url}/_fake/fail", json={"path": "message/custom/send", "errcode": 45009}, timeout=5
+    )
+    with pytest.raises(DeliveryError):
+        gateway.send_text("oA", "x")
+    gateway.send_text("oA", "y")
+
+    sent = requests.get(f"{fake.url}/_fake/sent", params={"touser": "oA"}, timeout=5).json()
+    assert [s["payload"]["text"]["content"] for s in sent] == ["y"]
+    assert requests.get(f"{fake.url}/_fake/stats", timeout=5).json() == {
+        "token_fetches": 1,
+        "sent_count": 1,
+    }
+    requests.post(f"{fake.url}/_fake/reset", timeout=5)
+    assert fake.state.stats() == {"token_fetches": 0, "sent_count": 0}
+
+
+def test_the_fake_runs_as_a_module_and_prints_its_url_last():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.fakeapi", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        stats = requests.get(f"{url}/_fake/stats", timeout=5).json()
+        assert stats == {"token_fetches": 0, "sent_count": 0}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+    assert process.returncode == 0

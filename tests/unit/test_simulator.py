@@ -1,0 +1,208 @@
+"""The simulator speaks WeChat's wire format: signatures, safe-mode envelopes, replies.
+
+The published vectors pin the crypto to what WeChat really does, so a round trip through
+our own code cannot hide a shared mistake.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import pytest
+import xmltodict
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from bot.simulator import OFFICIAL_ACCOUNT_ID, WeChatSimulator
+
+pytestmark = pytest.mark.unit
+
+TOKEN = "123456"
+AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
+APP_ID = "wx49f0ab532d5d035a"
+OPENID = "oUser_0001"
+
+
+def _query(query_string: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(query_string).items()}
+
+
+def _no_transport(query: str, body: bytes) -> tuple[int, bytes]:
+    raise AssertionError("this test sends nothing")
+
+
+def _echo_webhook(crypto: WeChatCrypto | None):
+    """A minimal webhook as ours must behave: verify, decrypt, answer the text back."""
+
+    def post(query_string: str, body: bytes) -> tuple[int, bytes]:
+        query = _query(query_string)
+        check_signature(TOKEN, query["signature"], query["timestamp"], query["nonce"])
+        xml = body.decode()
+        if crypto is not None:
+            xml = crypto.decrypt_message(
+                xml, query["msg_signature"], query["timestamp"], query["nonce"]
+            )
+        message = parse_message(xml)
+        if message.type != "text":
+            return 200, b"success"
+        reply = TextReply(message=message, content=f"收到：{message.content}").render()
+        if crypto is not None:
+            reply = crypto.encrypt_message(reply, query["nonce"], query["timestamp"])
+        return 200, reply.encode()
+
+    return post
+
+
+def test_safe_mode_envelope_decrypts_back_and_its_signatures_verify():
+    sim = WeChatSimulator(TOKEN, APP_ID, AES_KEY, _no_transport)
+    xml = sim.text_xml(OPENID, "报备 张三 1381234 明天下午")
+
+    query_string, body = sim.sign_and_wrap(xml, timestamp="1411525903", nonce="461056294")
+
+    query = _query(query_string)
+    assert query["encrypt_type"] == "aes"
+    assert query["openid"] == OPENID
+    check_signature(TOKEN, query["signature"], query["timestamp"], query["nonce"])
+    envelope = xmltodict.parse(body)["xml"]
+    assert envelope["ToUserName"] == OFFICIAL_ACCOUNT_ID
+    assert set(envelope) == {"ToUserName", "Encrypt"}
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    plain = crypto.decrypt_message(body, query["msg_signature"], "1411525903", "461056294")
+    assert plain == xml
+
+
+def test_safe_mode_envelope_is_rejected_under_a_wrong_msg_signature():
+    sim = WeChatSimulator(TOKEN, APP_ID, AES_KEY, _no_transport)
+    query_string, body = sim.sign_and_wrap(sim.text_xml(OPENID, "hi"), nonce="1")
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    with pytest.raises(InvalidSignatureException):
+        crypto.decrypt_message(body, "0" * 40, _query(query_string)["timestamp"], "1")
+
+
+def test_plain_mode_posts_the_xml_itself_with_a_valid_signature():
+    sim = WeChatSimulator(TOKEN, APP_ID, None, _no_transport)
+    xml = sim.text_xml(OPENID, "帮助")
+
+    query_string, body = sim.sign_and_wrap(xml)
+
+    query = _query(query_string)
+    assert "encrypt_type" not in query and "msg_signature" not in query
+    check_signature(TOKEN, query["signature"], query["timestamp"], query["nonce"])
+    assert body.decode() == xml
+
+
+def test_official_sample_message_decrypts_to_the_published_plaintext():
+    # Tencent's WXBizMsgCrypt Python sample (Sample.py) for official accounts.
+    crypto = WeChatCrypto(
+        "spamtest", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "wx2c2769f8efd9abc2"
+    )
+    body = (
+        "<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName><FromUserName><![CDATA["
+        "oyORnuP8q7ou2gfYjqLzSIWZf0rs]]></FromUserName><CreateTime>1409735668</CreateTime>"
+        "<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[abcdteT]]></Content><MsgId>"
+        "6054768590064713728</MsgId><Encrypt><![CDATA[hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHv"
+        "xYtJlE2B655HuD0m8KUePWB3+LrPXo87wzQ1QLvbeUgmBM4x6F8PGHQHFVAFmOD2LdJF9FrXpbUAh0B5GIItb"
+        "52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa+h6tEDYsVticbSnyU8dKOIbgU6ux"
+        "5VTjg3yt+WGzjlpKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0VxpAe+77Ts"
+        "zTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYYI1BD1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ixr"
+        "cpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE=]]></Encrypt></xml>"
+    )
+    plain = crypto.decrypt_message(
+        body, "5d197aaffba7e9b25a30732f161a50dee96bd5fa", "1409735669", "1320562132"
+    )
+    assert plain == (
+        "<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName>\n"
+        "<FromUserName><![CDATA[oyORnuP8q7ou2gfYjqLzSIWZf0rs]]></FromUserName>\n"
+        "<CreateTime>1409735668</CreateTime>\n"
+        "<MsgType><![CDATA[text]]></MsgType>\n"
+        "<Content><![CDATA[abcdteT]]></Content>\n"
+        "<MsgId>6054768590064713728</MsgId>\n"
+        "</xml>"
+    )
+
+
+def test_wechatpy_reference_vector_decrypts_with_the_same_key_we_test_with():
+    # wechatpy's own test vector (tests/test_crypto.py), same PKCS#7/AES-CBC scheme.
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    body = (
+        "<xml><ToUserName><![CDATA[wx49f0ab532d5d035a]]></ToUserName>\n<Encrypt><![CDATA["
+        "RgqEoJj5A4EMYlLvWO1F86ioRjZfaex/gePD0gOXTxpsq5Yj4GNglrBb8I2BAJVODGajiFnXBu7mCPatfjsu6IH"
+        "CrsTyeDXzF6Bv283dGymzxh6ydJRvZsryDyZbLTE7rhnus50qGPMfp2wASFlzEgMW9z1ef/RD8XzaFYgm7iTdaX"
+        "pXaG4+BiYyolBug/gYNx410cvkKR2/nPwBiT+P4hIiOAQqGp/TywZBtDh1yCF2KOd0gpiMZ5jSw3e29mTvmUHzk"
+        "VQiMS6td7vXUaWOMZnYZlF3So2SjHnwh4jYFxdgpkHHqIrH/54SNdshoQgWYEvccTKe7FS709/5t6NMxuGhcUGA"
+        "POQipvWTT4dShyqio7mlsl5noTrb++x6En749zCpQVhDpbV6GDnTbcX2e8K9QaNWHp91eBdCRxthuL0=]]>"
+        "</Encrypt>\n<AgentID><![CDATA[1]]></AgentID>\n</xml>"
+    )
+    plain = crypto.decrypt_message(
+        body, "74d92dfeb87ba7c714f89d98870ae5eb62dff26d", "1411525903", "461056294"
+    )
+    message = xmltodict.parse(plain)["xml"]
+    assert (message["Content"], message["FromUserName"]) == ("test", "messense")
+
+
+@pytest.mark.parametrize("aes_key", [AES_KEY, None], ids=["safe", "plain"])
+def test_say_returns_the_webhook_reply_decrypted_and_parsed(aes_key):
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID) if aes_key else None
+    sim = WeChatSimulator(TOKEN, APP_ID, aes_key, _echo_webhook(crypto))
+
+    reply = sim.say(OPENID, "查询 <我的> & 报备")
+
+    assert reply.status == 200
+    assert reply.text == "收到：查询 <我的> & 报备"
+    assert reply.message.target == OPENID
+
+
+def test_a_success_body_means_no_reply():
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    sim = WeChatSimulator(TOKEN, APP_ID, AES_KEY, _echo_webhook(crypto))
+
+    reply = sim.click(OPENID, "MY_FILINGS")
+
+    assert (reply.status, reply.raw, reply.message, reply.text) == (200, b"success", None, None)
+
+
+def test_a_reply_with_a_forged_signature_is_refused():
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    good = _echo_webhook(crypto)
+
+    def forging(query: str, body: bytes) -> tuple[int, bytes]:
+        status, raw = good(query, body)
+        envelope = xmltodict.parse(raw)["xml"]
+        return status, raw.replace(envelope["MsgSignature"].encode(), b"f" * 40)
+
+    sim = WeChatSimulator(TOKEN, APP_ID, AES_KEY, forging)
+    with pytest.raises(InvalidSignatureException):
+        sim.say(OPENID, "hi")
+
+
+def test_inbound_messages_parse_as_wechat_messages_with_unique_ids():
+    sim = WeChatSimulator(TOKEN, APP_ID, None, _no_transport)
+
+    first = parse_message(sim.text_xml(OPENID, "一 <b> & ]]> 尾"))
+    second = parse_message(sim.text_xml(OPENID, "二", create_time=1700000000))
+    click = parse_message(sim.event_xml(OPENID, "CLICK", "MENU_FILE"))
+    location = parse_message(sim.event_xml(OPENID, "LOCATION"))
+    image = parse_message(sim.image_xml(OPENID, media_id="m1"))
+    job = parse_message(sim.event_xml(OPENID, "TEMPLATESENDJOBFINISH"))
+
+    assert (first.source, first.target) == (OPENID, OFFICIAL_ACCOUNT_ID)
+    assert first.content == "一 <b> & ]]> 尾"
+    assert first.id != second.id
+    assert second.create_time.timestamp() == 1700000000
+    assert (click.event, click.key) == ("click", "MENU_FILE")
+    assert location.event == "location" and location.latitude
+    assert (image.type, image.media_id) == ("image", "m1")
+    assert job.status == "success"
+
+
+def test_url_handshake_query_carries_a_valid_signature_and_the_echostr():
+    sim = WeChatSimulator(TOKEN, APP_ID, AES_KEY, _no_transport)
+
+    query_string, expected = sim.verify_url("5837397520665436492")
+
+    query = _query(query_string)
+    check_signature(TOKEN, query["signature"], query["timestamp"], query["nonce"])
+    assert query["echostr"] == expected == "5837397520665436492"
