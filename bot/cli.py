@@ -17,7 +17,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from handlers.context import Services
-from models import accounts, audit, clock, migrate
+from models import accounts, audit, clock, known, migrate
 from models.db import make_session_factory
 from models.entities import Filing, Project
 from models.policy import PolicyError
@@ -189,6 +189,25 @@ def audit_verify() -> None:
     click.echo(f"chain intact: {result.checked} sealed entries, {result.pending} pending")
 
 
+client_group = AppGroup("client", help="Clients the case site already knows (R3).")
+
+
+@client_group.command("add-known")
+@click.argument("project_code")
+@click.argument("name")
+@click.argument("phone")
+@click.option("--source", type=click.Choice(known.SOURCES), required=True)
+def client_add_known(project_code: str, name: str, phone: str, source: str) -> None:
+    """Record a client the case site knows; later filings of them are refused."""
+    try:
+        with _session() as session:
+            client = known.add_known_client(session, project_code, name, phone, source, _now())
+            number = client.id
+    except accounts.AccountError as error:
+        _fail(str(error))
+    click.echo(number)
+
+
 visits = AppGroup("visits", help="Reported and expected visits.")
 
 
@@ -223,6 +242,6 @@ def init_app(app: Flask) -> None:
     from bot.simulate import simulate
     from scheduler.cli import scheduler
 
-    for group in (db, project, distributor, staff, audit_group, visits, scheduler):
+    for group in (db, project, distributor, staff, client_group, audit_group, visits, scheduler):
         app.cli.add_command(group)
     app.cli.add_command(simulate)
