@@ -27,7 +27,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "rate_limit_per_minute": 30,
         "dedup_ttl_seconds": 3600,
         "retry_wait_seconds": 4.0,
-        "max_clients_per_message": 20,
     },
     "wechat": {
         "token": "baobei-dev-token",

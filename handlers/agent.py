@@ -32,9 +32,10 @@ def bind(command: Bind, services: Services, inbound: Inbound) -> str:
 def file_clients(command: FileClients, services: Services, inbound: Inbound) -> str:
     """Each client of the message is decided on its own and answered in order (R1-R4)."""
     parts: list[str] = []
+    several = len(command.entries) > 1
     for index, entry in enumerate(command.entries):
         if isinstance(entry, ParseError):
-            parts.append(f"第{index + 1}位客户：{replies.parse_error(entry)}")
+            parts.append(f"第{index + 1}行：{replies.parse_error(entry, brief=several)}")
             continue
         source = inbound.msg_key if len(command.entries) == 1 else f"{inbound.msg_key}#{index}"
         outcome = filings.file_one(
@@ -46,9 +47,11 @@ def file_clients(command: FileClients, services: Services, inbound: Inbound) -> 
             services.tz,
             source,
         )
-        parts.append(
-            replies.filing_outcome(outcome, outcome.project_name or command.project, services.tz)
-        )
+        if several:
+            parts.append(replies.filing_line(outcome, services.tz))
+        else:
+            project_name = outcome.project_name or command.project
+            parts.append(replies.filing_outcome(outcome, project_name, services.tz))
     return replies.filing_results(parts)
 
 

@@ -43,7 +43,7 @@ SYNONYMS: dict[str, str] = {
     "改约": "带看",
 }
 #: A message files at most this many clients; more is refused as a whole.
-MAX_CLIENT_LINES = 20
+MAX_CLIENT_LINES = 10  # ten compact results fit in one 2,048-byte reply
 #: A detail echoed back is at most this long (and holds fewer than 4 digits).
 DETAIL_LENGTH = 10
 

@@ -61,7 +61,7 @@ PROBLEMS: dict[ParseProblem, str] = {
     ParseProblem.BAD_TYPE: "请注明客户是「本地」还是「异地」",
     ParseProblem.BAD_NAME: "客户姓名不对",
     ParseProblem.BAD_NUMBER: "报备编号应写作 #数字，例如 #12",
-    ParseProblem.TOO_MANY_LINES: "一条消息最多报备20位客户，请分几条发送",
+    ParseProblem.TOO_MANY_LINES: "一条消息最多报备10位客户，请分几条发送",
 }
 
 
@@ -90,12 +90,14 @@ def day(moment: datetime | None, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d") if moment else "—"
 
 
-def parse_error(error: ParseError) -> str:
+def parse_error(error: ParseError, brief: bool = False) -> str:
     what = PROBLEMS[error.problem]
     if error.verb == "绑定" and error.problem is ParseProblem.BAD_NUMBER:
         what = "邀请码格式不对，应为8位字母和数字"
     if error.detail and error.problem in (ParseProblem.UNKNOWN_VERB, ParseProblem.BAD_TIME):
         what = f"{what}（{error.detail}）"
+    if brief:
+        return what
     usage = USAGE.get(error.verb or "") or help_text()
     return f"{what}。\n正确格式：\n{usage}"
 
@@ -143,8 +145,17 @@ def filing_outcome(outcome: FilingOutcome, project_name: str, tz: ZoneInfo) -> s
     )
 
 
+def filing_line(outcome: FilingOutcome, tz: ZoneInfo) -> str:
+    """One client of a several-client message, short enough for ten in one reply."""
+    entry, decision = outcome.entry, outcome.decision
+    if decision.ok:
+        return (f"报备成功 #{outcome.filing_no} {entry.name} {entry.phone_mask} "
+                f"保护至 {day(decision.protected_until, tz)}")
+    return f"报备失败 {entry.name} {entry.phone_mask}：{decision.explanation()}"
+
+
 def filing_results(parts: Sequence[str]) -> str:
-    return fit("\n\n".join(parts))
+    return fit("\n".join(parts) if len(parts) > 1 else "".join(parts))
 
 
 STATUS_LABELS = {

@@ -266,6 +266,20 @@ def test_several_clients_in_one_message_are_each_answered(
     assert "手机号格式不对" in reply
 
 
+def test_ten_refused_clients_in_one_message_still_fit_one_reply(
+    travel: Travel, jia: Person, cli: Callable[..., Any]
+) -> None:
+    for index in range(10):
+        cli("client", "add-known", "P1", f"客户{'甲乙丙丁戊己庚辛壬癸'[index]}",
+            f"138{index:04d}5678", "--source", "partner")
+    travel(at(11, 22, 10, 0))
+    lines = "\n".join(f"客户{'甲乙丙丁戊己庚辛壬癸'[i]} 138****5678 异地 明天 15:00"
+                      for i in range(10))
+    reply = jia.text(f"报备 P1\n{lines}")
+    assert reply.count("报备失败") == 10 and len(reply.encode()) <= 2048
+    assert "内容过长" not in reply
+
+
 def test_the_labelled_form_files_a_client(travel: Travel, jia: Person) -> None:
     travel(at(11, 22, 10, 0))
     reply = jia.text("报备 P1\n客户：张三\n电话：138****5678\n类型：异地\n到访：11-24 10:00")

@@ -15,6 +15,7 @@ import requests
 from bot.config import load_settings
 from bot.fakeapi import FAKE_JPEG, FakeState, FakeWeChatServer
 from bot.wechat import DeliveryError, WeChatGateway
+from tests.conftest import REDIS_URL
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ def fake() -> Iterator[FakeWeChatServer]:
 
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+    client = redis.Redis.from_url(REDIS_URL)
     yield client
     client.close()
 

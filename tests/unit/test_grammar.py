@@ -382,11 +382,11 @@ def test_needs_a_project_before_client_lines() -> None:
     check("报备\n张三 138****5678 本地 明天 15:00", error(P.MISSING_FIELDS, "报备"))
 
 
-def test_accepts_twenty_client_lines_and_refuses_twenty_one() -> None:
+def test_accepts_ten_client_lines_and_refuses_eleven() -> None:
     line = "张三 138****5678 本地 明天 15:00"
-    twenty = parse("报备 P1\n" + "\n".join([line] * 20), NOW)
-    assert isinstance(twenty, FileClients) and len(twenty.entries) == 20
-    check("报备 P1\n" + "\n".join([line] * 21), error(P.TOO_MANY_LINES, "报备"))
+    ten = parse("报备 P1\n" + "\n".join([line] * 10), NOW)
+    assert isinstance(ten, FileClients) and len(ten.entries) == 10
+    check("报备 P1\n" + "\n".join([line] * 11), error(P.TOO_MANY_LINES, "报备"))
 
 
 OTHER_VERBS = [

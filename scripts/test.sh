@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite against real PostgreSQL and Redis, on both database backends.
+# Usage: ./scripts/test.sh [pytest args]   (e.g. -m unit, -k filing, -x)
+source "$(dirname "$0")/_env.sh" requirements-dev.txt
+source "$ROOT/scripts/services.sh"
+ensure_postgres
+ensure_redis
+echo "PostgreSQL: $TEST_PG_URL  Redis: $TEST_REDIS_URL" >&2
+ruff check bot handlers models scheduler tests
+exec python -m pytest "$@"
