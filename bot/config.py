@@ -52,6 +52,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "enabled": True,
         "audit_seal_seconds": 60,
         "audit_settle_seconds": 10,
+        "leader_poll_seconds": 5.0,
     },
     "policy": Policy().as_dict(),
 }

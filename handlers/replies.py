@@ -149,8 +149,10 @@ def filing_line(outcome: FilingOutcome, tz: ZoneInfo) -> str:
     """One client of a several-client message, short enough for ten in one reply."""
     entry, decision = outcome.entry, outcome.decision
     if decision.ok:
-        return (f"报备成功 #{outcome.filing_no} {entry.name} {entry.phone_mask} "
-                f"保护至 {day(decision.protected_until, tz)}")
+        return (
+            f"报备成功 #{outcome.filing_no} {entry.name} {entry.phone_mask} "
+            f"保护至 {day(decision.protected_until, tz)}"
+        )
     return f"报备失败 {entry.name} {entry.phone_mask}：{decision.explanation()}"
 
 

@@ -139,6 +139,7 @@ class Decision:
     known_source: str | None = None  # R3: why the case site knows the client
     status: str | None = None  # NOT_PROTECTED: the filing's status as seen by the agent
     notice: timedelta | None = None  # NOTICE_TOO_SHORT: the notice that was required
+    rule_code: str | None = None  # when the deciding rule is not the reason's usual one
 
     @property
     def ok(self) -> bool:
@@ -146,7 +147,7 @@ class Decision:
 
     @property
     def rule(self) -> str:
-        return RULE_OF[self.reason]
+        return self.rule_code or RULE_OF[self.reason]
 
     def explanation(self) -> str:
         """The ruling in the rule book's words (Chinese): kept in the log, shown to users."""
@@ -402,7 +403,7 @@ def decide_visit_report(
             return notice
     if filing.protected_until is not None and at > filing.protected_until:
         return Decision(Reason.ARRIVAL_AFTER_PROTECTION, protected_until=filing.protected_until)
-    return Decision(Reason.ACCEPTED, protected_until=filing.protected_until)
+    return Decision(Reason.ACCEPTED, protected_until=filing.protected_until, rule_code="R5")
 
 
 def decide_cancel(filing: FilingState, agent_id: int, now: datetime) -> Decision:

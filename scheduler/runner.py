@@ -29,9 +29,10 @@ LEADER_LOCK_ID = 7_020_311  # an arbitrary, fixed advisory lock number for this 
 
 
 @contextmanager
-def leadership(services: Services, poll_seconds: float = 5.0) -> Iterator[None]:
+def leadership(services: Services) -> Iterator[None]:
     """Block until this process is the only scheduler, and stay so while inside."""
     engine = services.engine
+    poll_seconds = services.settings["scheduler"]["leader_poll_seconds"] or 5.0
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -50,6 +51,7 @@ def leadership(services: Services, poll_seconds: float = 5.0) -> Iterator[None]:
             except BlockingIOError:
                 logger.info("another scheduler leads; standing by")
                 time.sleep(poll_seconds)
+        logger.info("scheduler leadership taken")
         yield
 
 

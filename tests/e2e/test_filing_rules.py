@@ -137,9 +137,7 @@ def test_a_lapsed_client_may_be_filed_again_by_anyone(
     assert "报备成功" in again and "保护至 2026-12-07" in again
 
 
-def test_the_same_distributor_may_file_its_lapsed_client_again(
-    travel: Travel, jia: Person
-) -> None:
+def test_the_same_distributor_may_file_its_lapsed_client_again(travel: Travel, jia: Person) -> None:
     travel(at(11, 22, 10, 0))
     first = filing_number(jia.text("报备 P1 张三 13812345678 本地 明天 15:00"))
     travel(at(11, 30, 9, 0))
@@ -185,8 +183,9 @@ def test_a_client_known_to_the_case_site_cannot_be_filed(
     assert "报备失败" in reply and "不属于渠道客户" in reply
 
 
-def test_the_same_mask_with_another_name_is_another_client(travel: Travel, jia: Person,
-                                                           yi: Person) -> None:
+def test_the_same_mask_with_another_name_is_another_client(
+    travel: Travel, jia: Person, yi: Person
+) -> None:
     travel(at(11, 22, 10, 0))
     assert "报备成功" in jia.text("报备 P1 张三 13812345678 本地 明天 15:00")
     assert "报备成功" in yi.text("报备 P1 张山 13812345678 本地 明天 15:00")
@@ -210,9 +209,7 @@ def test_an_unknown_project_is_named_in_the_refusal(travel: Travel, jia: Person)
     assert "报备失败" in reply and "翡翠城" in reply
 
 
-def test_a_project_can_be_named_by_its_name_or_lower_case_code(
-    travel: Travel, jia: Person
-) -> None:
+def test_a_project_can_be_named_by_its_name_or_lower_case_code(travel: Travel, jia: Person) -> None:
     travel(at(11, 22, 10, 0))
     assert "报备成功" in jia.text("报备 星河湾 张三 13812345678 本地 明天 15:00")
     assert "报备成功" in jia.text("报备 p1 李四 13912345678 本地 明天 15:00")
@@ -270,11 +267,19 @@ def test_ten_refused_clients_in_one_message_still_fit_one_reply(
     travel: Travel, jia: Person, cli: Callable[..., Any]
 ) -> None:
     for index in range(10):
-        cli("client", "add-known", "P1", f"客户{'甲乙丙丁戊己庚辛壬癸'[index]}",
-            f"138{index:04d}5678", "--source", "partner")
+        cli(
+            "client",
+            "add-known",
+            "P1",
+            f"客户{'甲乙丙丁戊己庚辛壬癸'[index]}",
+            f"138{index:04d}5678",
+            "--source",
+            "partner",
+        )
     travel(at(11, 22, 10, 0))
-    lines = "\n".join(f"客户{'甲乙丙丁戊己庚辛壬癸'[i]} 138****5678 异地 明天 15:00"
-                      for i in range(10))
+    lines = "\n".join(
+        f"客户{'甲乙丙丁戊己庚辛壬癸'[i]} 138****5678 异地 明天 15:00" for i in range(10)
+    )
     reply = jia.text(f"报备 P1\n{lines}")
     assert reply.count("报备失败") == 10 and len(reply.encode()) <= 2048
     assert "内容过长" not in reply
@@ -323,10 +328,13 @@ def test_every_filing_decision_is_logged_with_rule_and_policy(
     with engine.connect() as conn:
         rows = conn.execute(
             select(Decision.rule, Decision.outcome, Decision.policy)
-            .where(Decision.action == "file").order_by(Decision.id)
+            .where(Decision.action == "file")
+            .order_by(Decision.id)
         ).all()
         assert conn.scalar(select(func.count()).select_from(Filing)) == 3
     assert [(r[0], r[1]) for r in rows] == [
-        ("R2", "notice_too_short"), ("R1", "accepted"), ("R3", "protected_by_other")
+        ("R2", "notice_too_short"),
+        ("R1", "accepted"),
+        ("R3", "protected_by_other"),
     ]
     assert all(r[2]["local_notice_minutes"] == 60 for r in rows)

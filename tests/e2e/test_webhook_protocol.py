@@ -26,8 +26,8 @@ def stored_rows(engine: Engine) -> tuple[int, int]:
     with engine.connect() as conn:
         return (
             conn.scalar(select(func.count()).select_from(Filing)) or 0,
-            conn.scalar(select(func.count()).select_from(Decision).where(
-                Decision.action == "file")) or 0,
+            conn.scalar(select(func.count()).select_from(Decision).where(Decision.action == "file"))
+            or 0,
         )
 
 
@@ -90,7 +90,10 @@ def test_plain_mode_works_when_no_aes_key_is_configured(
     ],
 )
 def test_refuses_a_message_with_a_wrong_signature_and_stores_nothing(
-    app: Flask, wechat: WeChatSimulator, agent: Person, engine: Engine,
+    app: Flask,
+    wechat: WeChatSimulator,
+    agent: Person,
+    engine: Engine,
     tamper: Callable[[str], str],
 ) -> None:
     query, body = wechat.sign_and_wrap(wechat.text_xml(agent.openid, FILING))
@@ -109,8 +112,9 @@ def test_refuses_a_stale_timestamp_and_stores_nothing(
     assert stored_rows(engine) == (0, 0)
 
 
-def test_refuses_a_body_over_64_kib(app: Flask, wechat: WeChatSimulator, agent: Person,
-                                    engine: Engine) -> None:
+def test_refuses_a_body_over_64_kib(
+    app: Flask, wechat: WeChatSimulator, agent: Person, engine: Engine
+) -> None:
     query, _ = wechat.sign_and_wrap(wechat.text_xml(agent.openid, "帮助"))
     response = app.test_client().post(f"/wechat?{query}", data=b"<xml>" + b"x" * 70000)
     assert response.status_code == 413
@@ -125,8 +129,10 @@ def encrypted_raw(plaintext: str) -> tuple[str, bytes]:
     timestamp, nonce = str(int(time.time())), "12345"
     parts = xmltodict.parse(crypto.encrypt_message(plaintext, nonce, timestamp))["xml"]
     sim = WeChatSimulator(TOKEN, APP_ID, AES_KEY, lambda q, b: (0, b""))
-    query = (f"signature={sim._signature(timestamp, nonce)}&timestamp={timestamp}"
-             f"&nonce={nonce}&encrypt_type=aes&msg_signature={parts['MsgSignature']}")
+    query = (
+        f"signature={sim._signature(timestamp, nonce)}&timestamp={timestamp}"
+        f"&nonce={nonce}&encrypt_type=aes&msg_signature={parts['MsgSignature']}"
+    )
     return query, f"<xml><Encrypt><![CDATA[{parts['Encrypt']}]]></Encrypt></xml>".encode()
 
 
@@ -148,8 +154,9 @@ def test_refuses_entity_expansion_xml_with_a_4xx(
         query, body = encrypted_raw(BILLION_LAUGHS)
     else:
         query, _ = wechat.sign_and_wrap(wechat.text_xml("o_evil", "x"))
-        query = "&".join(p for p in query.split("&") if not p.startswith(("encrypt_type",
-                                                                           "msg_signature")))
+        query = "&".join(
+            p for p in query.split("&") if not p.startswith(("encrypt_type", "msg_signature"))
+        )
         body = BILLION_LAUGHS.encode()
     response = app.test_client().post(f"/wechat?{query}", data=body)
     assert response.status_code == 400
@@ -276,8 +283,11 @@ def test_with_redis_unreachable_the_webhook_answers_and_dedups_in_the_database(
     settings_overrides["redis"]["url"] = "redis://127.0.0.1:1/0"  # nothing listens there
     application = create_app(settings_overrides)
     sim = WeChatSimulator(TOKEN, APP_ID, AES_KEY, flask_transport(application.test_client()))
-    cast = Cast(application.test_cli_runner().invoke
-                and (lambda *a: application.test_cli_runner().invoke(args=list(a))), sim)
+    cast = Cast(
+        application.test_cli_runner().invoke
+        and (lambda *a: application.test_cli_runner().invoke(args=list(a))),
+        sim,
+    )
     cast.project("P1", "星河湾")
     cast.distributor("甲房产经纪有限公司")
     agent = cast.agent("甲房产经纪有限公司")

@@ -56,8 +56,11 @@ def test_distributors_filing_one_client_at_once_get_exactly_one_success(
         cast.distributor(name)
         agents.append(cast.agent(name, f"经纪人{'甲乙丙丁戊己'[index]}"))
     for round_no in range(ROUNDS):
-        replies = race(app, agents, f"报备 P1 客户{'子丑寅卯辰巳午未'[round_no]} "
-                                    f"138****{round_no:04d} 本地 后天 10:00")
+        replies = race(
+            app,
+            agents,
+            f"报备 P1 客户{'子丑寅卯辰巳午未'[round_no]} 138****{round_no:04d} 本地 后天 10:00",
+        )
         assert sum("报备成功" in r for r in replies) == 1, replies
         assert sum("其他渠道" in r for r in replies) == CONTENDERS - 1, replies
     with engine.connect() as conn:

@@ -1,0 +1,86 @@
+"""The decision log's hash chain (R12): sealed entries prove they were not edited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, delete, select, update
+
+from bot.simulator import WeChatSimulator
+from models.entities import Decision
+from tests.conftest import at
+from tests.people import Cast
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def logged(
+    cli: Callable[..., Any],
+    wechat: WeChatSimulator,
+    engine: Engine,
+    travel: Callable[[datetime], None],
+) -> int:
+    """A few real decisions: a project, a distributor, accepted and refused filings."""
+    travel(at(11, 22, 10, 0))
+    cast = Cast(cli, wechat)
+    cast.project("P1", "星河湾")
+    cast.distributor("甲房产经纪有限公司")
+    agent = cast.agent("甲房产经纪有限公司")
+    agent.text("报备 P1 张三 13812345678 本地 明天 15:00")
+    agent.text("报备 P1 张三 13812345678 本地 明天 15:00")
+    agent.text("报备 P1 李四 13912345678 本地 10:30")
+    travel(at(11, 22, 10, 5))
+    result = cli("audit", "seal")
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        outcomes = list(conn.scalars(select(Decision.outcome).order_by(Decision.id)))
+    # project, distributor, accepted, already yours, too late
+    assert outcomes == ["created", "active", "accepted", "already_yours", "notice_too_short"]
+    return len(outcomes)
+
+
+def test_a_sealed_log_verifies(cli: Callable[..., Any], logged: int) -> None:
+    result = cli("audit", "verify")
+    assert result.exit_code == 0
+    assert f"chain intact: {logged} sealed entries, 0 pending" in result.output
+
+
+def test_an_edited_ruling_is_named_by_verify(
+    cli: Callable[..., Any], engine: Engine, logged: int
+) -> None:
+    with engine.begin() as conn:
+        target = conn.scalar(select(Decision.id).where(Decision.outcome == "already_yours"))
+        conn.execute(
+            update(Decision).where(Decision.id == target).values(explanation="符合报备规则")
+        )
+    result = cli("audit", "verify")
+    assert result.exit_code == 1
+    assert f"BROKEN at decision {target}" in result.output and "changed" in result.output
+
+
+def test_a_deleted_entry_breaks_the_chain_at_the_next_one(
+    cli: Callable[..., Any], engine: Engine, logged: int
+) -> None:
+    with engine.begin() as conn:
+        ids = list(conn.scalars(select(Decision.id).order_by(Decision.chain_pos)))
+        conn.execute(delete(Decision).where(Decision.id == ids[2]))
+    result = cli("audit", "verify")
+    assert result.exit_code == 1 and f"BROKEN at decision {ids[3]}" in result.output
+
+
+def test_entries_too_young_to_seal_wait_for_the_next_seal(
+    cli: Callable[..., Any],
+    wechat: WeChatSimulator,
+    travel: Callable[[datetime], None],
+    logged: int,
+) -> None:
+    assert cli("distributor", "add", "乙置业顾问有限公司").exit_code == 0
+    assert cli("audit", "seal").exit_code == 0  # settle time not passed: nothing sealed
+    assert "1 pending" in cli("audit", "verify").output
+    travel(at(11, 22, 10, 6))
+    assert cli("audit", "seal").exit_code == 0
+    assert f"{logged + 1} sealed entries, 0 pending" in cli("audit", "verify").output
