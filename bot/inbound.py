@@ -168,7 +168,7 @@ class Gateway:
         else:
             inbound = Inbound(message.source, key, clock.now(self.services.tz))
             try:
-                reply = self.route(message, inbound)
+                reply = self._route_reconnecting(message, inbound)
             except Exception:  # the one place: the user hears back, the error is logged
                 logger.exception(
                     "handler failed msg=%s openid=%s type=%s", key, message.source, message.type
@@ -211,6 +211,18 @@ class Gateway:
                 self.store.release(key)
         except (StoreUnavailable, DBAPIError):
             logger.warning("could not release msg=%s", key)
+
+    def _route_reconnecting(self, message: Any, inbound: Inbound) -> str | None:
+        """A database that restarted leaves dead pooled connections: SQLAlchemy drops the
+        pool on the first failure, and the message is tried once more on a fresh one (the
+        writes are idempotent per message, so a second try cannot file twice)."""
+        try:
+            return self.route(message, inbound)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            logger.warning("database connection lost, retrying msg=%s once", inbound.msg_key)
+            return self.route(message, inbound)
 
     def route(self, message: Any, inbound: Inbound) -> str | None:
         if message.type == "text":
