@@ -300,3 +300,49 @@ def test_with_redis_unreachable_the_webhook_answers_and_dedups_in_the_database(
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(InboundMessage)) >= 1
     engine.dispose()
+
+
+OFFICIAL_SAMPLE = (  # Tencent's WXBizMsgCrypt sample: compatible mode, plain fields + Encrypt
+    "<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName><FromUserName><![CDATA["
+    "oyORnuP8q7ou2gfYjqLzSIWZf0rs]]></FromUserName><CreateTime>1409735668</CreateTime>"
+    "<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[abcdteT]]></Content><MsgId>"
+    "6054768590064713728</MsgId><Encrypt><![CDATA[hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHv"
+    "xYtJlE2B655HuD0m8KUePWB3+LrPXo87wzQ1QLvbeUgmBM4x6F8PGHQHFVAFmOD2LdJF9FrXpbUAh0B5GIItb"
+    "52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa+h6tEDYsVticbSnyU8dKOIbgU6ux"
+    "5VTjg3yt+WGzjlpKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0VxpAe+77Ts"
+    "zTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYYI1BD1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ixr"
+    "cpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE=]]></Encrypt></xml>"
+)
+
+
+def test_wechats_published_sample_is_accepted_and_answered_encrypted(
+    settings_overrides: dict[str, Any], travel: Callable[[Any], None]
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot import create_app
+
+    settings_overrides["wechat"].update(
+        token="spamtest",
+        encoding_aes_key="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        app_id="wx2c2769f8efd9abc2",
+    )
+    application = create_app(settings_overrides)
+    travel(datetime.fromtimestamp(1409735669, UTC))
+    sim = WeChatSimulator(
+        "spamtest",
+        "wx2c2769f8efd9abc2",
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        lambda q, b: (0, b""),
+    )
+    query = (
+        f"signature={sim._signature('1409735669', '1320562132')}&timestamp=1409735669"
+        "&nonce=1320562132&openid=oyORnuP8q7ou2gfYjqLzSIWZf0rs&encrypt_type=aes"
+        "&msg_signature=5d197aaffba7e9b25a30732f161a50dee96bd5fa"
+    )
+    response = application.test_client().post(f"/wechat?{query}", data=OFFICIAL_SAMPLE)
+    assert response.status_code == 200
+    reply = sim.read_reply(200, response.get_data())
+    assert reply is not None and reply.target == "oyORnuP8q7ou2gfYjqLzSIWZf0rs"
+    assert "没有看懂" in reply.content  # "abcdteT" is no command: the hint comes back
+    application.extensions["baobei"]["services"].engine.dispose()
