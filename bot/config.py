@@ -137,9 +137,9 @@ def _validate(settings: dict[str, Any]) -> None:
 
 
 def config_path(environ: dict[str, str] | None = None) -> Path | None:
-    environ = os.environ if environ is None else environ
-    if environ.get("BAOBEI_CONFIG"):
-        return Path(environ["BAOBEI_CONFIG"])
+    named = (os.environ if environ is None else environ).get("BAOBEI_CONFIG")
+    if named:
+        return Path(named)
     local = Path("config.toml")
     return local if local.exists() else None
 

@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import redis as redis_lib
@@ -273,7 +274,7 @@ class WeChatGateway:
         for start in range(0, len(openids), TAGGING_BATCH):
             batch = openids[start : start + TAGGING_BATCH]
             self._call(
-                "tags/members/batchtagging", lambda b=batch: self._client.tag.tag_user(tag_id, b)
+                "tags/members/batchtagging", partial(self._client.tag.tag_user, tag_id, batch)
             )
 
     def download_media(self, media_id: str) -> bytes:

@@ -56,7 +56,8 @@ def seal(session: Session, now: datetime, settle_seconds: int, limit: int = 5000
         .order_by(Decision.chain_pos.desc())
         .limit(1)
     ).first()
-    position, prev = (head[0], head[1]) if head else (0, GENESIS)
+    position: int = (head[0] or 0) if head else 0
+    prev: str = (head[1] or GENESIS) if head else GENESIS
     pending = session.scalars(
         select(Decision)
         .where(Decision.chain_pos.is_(None), Decision.at <= now - timedelta(seconds=settle_seconds))

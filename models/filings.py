@@ -24,12 +24,12 @@ from sqlalchemy.exc import IntegrityError
 
 from handlers.commands import ClientEntry
 from models import policy as rules
-from models.db import AwareDateTime, JSONDoc
+from models.db import AwareDateTime, JSONDoc, table_of
 from models.entities import Agent, Client, Decision, Distributor, Filing, Project
 from models.errors import NotBound, UnknownProject
 
-AGENTS, DISTRIBUTORS, PROJECTS = Agent.__table__, Distributor.__table__, Project.__table__
-CLIENTS, FILINGS, DECISIONS = Client.__table__, Filing.__table__, Decision.__table__
+AGENTS, DISTRIBUTORS, PROJECTS = table_of(Agent), table_of(Distributor), table_of(Project)
+CLIENTS, FILINGS, DECISIONS = table_of(Client), table_of(Filing), table_of(Decision)
 MAX_RACE_RETRIES = 5
 
 
@@ -265,7 +265,7 @@ def _write_sqlite(
         client_id = conn.execute(upsert).scalar()
         if client_id is None:
             return None
-    filing_id = conn.execute(
+    filing_id: int = conn.execute(
         FILINGS.insert().values(**filing, client_id=client_id).returning(FILINGS.c.id)
     ).scalar_one()
     conn.execute(DECISIONS.insert().values(**log, subject=f"filing:{filing_id}"))

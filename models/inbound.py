@@ -12,9 +12,10 @@ from datetime import datetime
 from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from models.db import table_of
 from models.entities import InboundMessage
 
-TABLE = InboundMessage.__table__
+TABLE = table_of(InboundMessage)
 
 
 def claim(engine: Engine, key: str, now: datetime) -> bool:

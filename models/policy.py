@@ -12,6 +12,7 @@ All instants are time-zone aware. Day arithmetic happens in the project's time z
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, time, timedelta
 from enum import Enum
@@ -171,7 +172,7 @@ def _fmt_span(span: timedelta | None) -> str:
     return f"{minutes // 60}小时"
 
 
-_EXPLAIN = {
+_EXPLAIN: dict[Reason, Callable[[Decision], str]] = {
     Reason.ACCEPTED: lambda d: (
         f"符合报备规则，保护至 {_fmt_day(d.protected_until)}" if d.protected_until else "符合规则"
     ),
