@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from models.policy import Policy, PolicyError
+from models.policy import Policy, PolicyError, parse_flag
 
 ENV_PREFIX = "BAOBEI_"
 
@@ -88,14 +88,10 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
     """Environment values are strings; bring every value to its default's type."""
     try:
         if isinstance(default, bool):
-            if isinstance(value, bool):
-                return value
-            text = str(value).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                return True
-            if text in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(value)
+            flag = parse_flag(value)
+            if flag is None:
+                raise ValueError(value)
+            return flag
         if isinstance(default, int):
             if isinstance(value, bool):
                 raise ValueError(value)

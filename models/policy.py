@@ -67,16 +67,24 @@ class Policy:
         return timedelta(minutes=self.local_notice_minutes)
 
 
+def parse_flag(value: Any) -> bool | None:
+    """A yes/no as people type it in a TOML file, an environment or ``--set``; None if not."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    return None
+
+
 def _coerce(key: str, value: Any, want: type) -> Any:
     if want is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("1", "true", "yes", "on"):
-            return True
-        if text in ("0", "false", "no", "off"):
-            return False
-        raise PolicyError(f"policy key {key} must be true or false, got {value!r}")
+        flag = parse_flag(value)
+        if flag is None:
+            raise PolicyError(f"policy key {key} must be true or false, got {value!r}")
+        return flag
     try:
         number = int(str(value).strip())
     except ValueError:

@@ -14,31 +14,12 @@ from sqlalchemy import Engine, func, select
 from bot.simulator import WeChatSimulator
 from models.entities import Client, Decision, Filing
 from tests.conftest import at
+from tests.e2e.conftest import JIA
 from tests.people import Cast, Person, filing_number
 
 pytestmark = pytest.mark.e2e
 
-JIA, YI = "甲房产经纪有限公司", "乙置业顾问有限公司"
 Travel = Callable[[datetime], None]
-
-
-@pytest.fixture
-def cast(cli: Callable[..., Any], wechat: WeChatSimulator) -> Cast:
-    cast = Cast(cli, wechat)
-    cast.project("P1", "星河湾")
-    cast.distributor(JIA)
-    cast.distributor(YI)
-    return cast
-
-
-@pytest.fixture
-def jia(cast: Cast) -> Person:
-    return cast.agent(JIA, "王小明")
-
-
-@pytest.fixture
-def yi(cast: Cast) -> Person:
-    return cast.agent(YI, "赵小红")
 
 
 # ------------------------------------------------------------------ R2 advance notice

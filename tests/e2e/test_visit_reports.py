@@ -9,34 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from bot.simulator import WeChatSimulator
 from models.entities import Decision, Filing, VisitReport
 from tests.conftest import at
-from tests.people import Cast, Person, filing_number
+from tests.people import Person, filing_number
 
 pytestmark = pytest.mark.e2e
 
-JIA, YI = "甲房产经纪有限公司", "乙置业顾问有限公司"
 Travel = Callable[[datetime], None]
-
-
-@pytest.fixture
-def cast(cli: Callable[..., Any], wechat: WeChatSimulator) -> Cast:
-    cast = Cast(cli, wechat)
-    cast.project("P1", "星河湾")
-    cast.distributor(JIA)
-    cast.distributor(YI)
-    return cast
-
-
-@pytest.fixture
-def jia(cast: Cast) -> Person:
-    return cast.agent(JIA, "王小明")
-
-
-@pytest.fixture
-def yi(cast: Cast) -> Person:
-    return cast.agent(YI, "赵小红")
 
 
 def file(agent: Person, text: str = "报备 P1 张三 13812345678 本地 明天 15:00") -> int:

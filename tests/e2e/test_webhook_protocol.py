@@ -16,6 +16,15 @@ from bot.simulator import WeChatSimulator, flask_transport
 from models.entities import Decision, Filing, InboundMessage
 from tests.conftest import AES_KEY, APP_ID, TOKEN
 from tests.people import Cast, Person
+from tests.samples import (
+    OFFICIAL_SAMPLE,
+    SAMPLE_AES_KEY,
+    SAMPLE_APP_ID,
+    SAMPLE_MSG_SIGNATURE,
+    SAMPLE_NONCE,
+    SAMPLE_TIMESTAMP,
+    SAMPLE_TOKEN,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -32,15 +41,8 @@ def stored_rows(engine: Engine) -> tuple[int, int]:
 
 
 @pytest.fixture
-def cast(cli: Callable[..., Any], wechat: WeChatSimulator) -> Cast:
-    return Cast(cli, wechat)
-
-
-@pytest.fixture
-def agent(cast: Cast) -> Person:
-    cast.project("P1", "星河湾")
-    cast.distributor("甲房产经纪有限公司")
-    return cast.agent("甲房产经纪有限公司")
+def agent(jia: Person) -> Person:
+    return jia
 
 
 def test_url_verification_echoes_echostr_when_signed(app: Flask, wechat: WeChatSimulator) -> None:
@@ -302,19 +304,6 @@ def test_with_redis_unreachable_the_webhook_answers_and_dedups_in_the_database(
     engine.dispose()
 
 
-OFFICIAL_SAMPLE = (  # Tencent's WXBizMsgCrypt sample: compatible mode, plain fields + Encrypt
-    "<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName><FromUserName><![CDATA["
-    "oyORnuP8q7ou2gfYjqLzSIWZf0rs]]></FromUserName><CreateTime>1409735668</CreateTime>"
-    "<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[abcdteT]]></Content><MsgId>"
-    "6054768590064713728</MsgId><Encrypt><![CDATA[hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHv"
-    "xYtJlE2B655HuD0m8KUePWB3+LrPXo87wzQ1QLvbeUgmBM4x6F8PGHQHFVAFmOD2LdJF9FrXpbUAh0B5GIItb"
-    "52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa+h6tEDYsVticbSnyU8dKOIbgU6ux"
-    "5VTjg3yt+WGzjlpKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0VxpAe+77Ts"
-    "zTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYYI1BD1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ixr"
-    "cpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE=]]></Encrypt></xml>"
-)
-
-
 def test_wechats_published_sample_is_accepted_and_answered_encrypted(
     settings_overrides: dict[str, Any], travel: Callable[[Any], None]
 ) -> None:
@@ -323,22 +312,16 @@ def test_wechats_published_sample_is_accepted_and_answered_encrypted(
     from bot import create_app
 
     settings_overrides["wechat"].update(
-        token="spamtest",
-        encoding_aes_key="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
-        app_id="wx2c2769f8efd9abc2",
+        token=SAMPLE_TOKEN, encoding_aes_key=SAMPLE_AES_KEY, app_id=SAMPLE_APP_ID
     )
     application = create_app(settings_overrides)
-    travel(datetime.fromtimestamp(1409735669, UTC))
-    sim = WeChatSimulator(
-        "spamtest",
-        "wx2c2769f8efd9abc2",
-        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
-        lambda q, b: (0, b""),
-    )
+    travel(datetime.fromtimestamp(int(SAMPLE_TIMESTAMP), UTC))
+    sim = WeChatSimulator(SAMPLE_TOKEN, SAMPLE_APP_ID, SAMPLE_AES_KEY, lambda q, b: (0, b""))
     query = (
-        f"signature={sim._signature('1409735669', '1320562132')}&timestamp=1409735669"
-        "&nonce=1320562132&openid=oyORnuP8q7ou2gfYjqLzSIWZf0rs&encrypt_type=aes"
-        "&msg_signature=5d197aaffba7e9b25a30732f161a50dee96bd5fa"
+        f"signature={sim._signature(SAMPLE_TIMESTAMP, SAMPLE_NONCE)}"
+        f"&timestamp={SAMPLE_TIMESTAMP}&nonce={SAMPLE_NONCE}"
+        f"&openid=oyORnuP8q7ou2gfYjqLzSIWZf0rs&encrypt_type=aes"
+        f"&msg_signature={SAMPLE_MSG_SIGNATURE}"
     )
     response = application.test_client().post(f"/wechat?{query}", data=OFFICIAL_SAMPLE)
     assert response.status_code == 200

@@ -17,6 +17,15 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from bot.simulator import OFFICIAL_ACCOUNT_ID, WeChatSimulator
+from tests.samples import (
+    OFFICIAL_SAMPLE,
+    SAMPLE_AES_KEY,
+    SAMPLE_APP_ID,
+    SAMPLE_MSG_SIGNATURE,
+    SAMPLE_NONCE,
+    SAMPLE_TIMESTAMP,
+    SAMPLE_TOKEN,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -96,22 +105,9 @@ def test_plain_mode_posts_the_xml_itself_with_a_valid_signature():
 
 def test_official_sample_message_decrypts_to_the_published_plaintext():
     # Tencent's WXBizMsgCrypt Python sample (Sample.py) for official accounts.
-    crypto = WeChatCrypto(
-        "spamtest", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "wx2c2769f8efd9abc2"
-    )
-    body = (
-        "<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName><FromUserName><![CDATA["
-        "oyORnuP8q7ou2gfYjqLzSIWZf0rs]]></FromUserName><CreateTime>1409735668</CreateTime>"
-        "<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[abcdteT]]></Content><MsgId>"
-        "6054768590064713728</MsgId><Encrypt><![CDATA[hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHv"
-        "xYtJlE2B655HuD0m8KUePWB3+LrPXo87wzQ1QLvbeUgmBM4x6F8PGHQHFVAFmOD2LdJF9FrXpbUAh0B5GIItb"
-        "52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa+h6tEDYsVticbSnyU8dKOIbgU6ux"
-        "5VTjg3yt+WGzjlpKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0VxpAe+77Ts"
-        "zTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYYI1BD1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ixr"
-        "cpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE=]]></Encrypt></xml>"
-    )
+    crypto = WeChatCrypto(SAMPLE_TOKEN, SAMPLE_AES_KEY, SAMPLE_APP_ID)
     plain = crypto.decrypt_message(
-        body, "5d197aaffba7e9b25a30732f161a50dee96bd5fa", "1409735669", "1320562132"
+        OFFICIAL_SAMPLE, SAMPLE_MSG_SIGNATURE, SAMPLE_TIMESTAMP, SAMPLE_NONCE
     )
     assert plain == (
         "<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName>\n"
