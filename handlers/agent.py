@@ -35,7 +35,7 @@ def file_clients(command: FileClients, services: Services, inbound: Inbound) -> 
     several = len(command.entries) > 1
     for index, entry in enumerate(command.entries):
         if isinstance(entry, ParseError):
-            parts.append(f"第{index + 1}行：{replies.parse_error(entry, brief=several)}")
+            parts.append(replies.line_error(index, entry, brief=several))
             continue
         source = inbound.msg_key if len(command.entries) == 1 else f"{inbound.msg_key}#{index}"
         outcome = filings.file_one(

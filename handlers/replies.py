@@ -102,6 +102,11 @@ def parse_error(error: ParseError, brief: bool = False) -> str:
     return f"{what}。\n正确格式：\n{usage}"
 
 
+def line_error(index: int, error: ParseError, brief: bool) -> str:
+    """A client line of a several-client filing that could not be read."""
+    return f"第{index + 1}行：{parse_error(error, brief=brief)}"
+
+
 def help_text(topic: str | None = None) -> str:
     if topic and topic in USAGE:
         return USAGE[topic]
