@@ -26,6 +26,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "log_level": "INFO",
         "rate_limit_per_minute": 30,
         "dedup_ttl_seconds": 3600,
+        "claim_ttl_seconds": 5,
         "retry_wait_seconds": 4.0,
     },
     "wechat": {
@@ -121,6 +122,8 @@ def _validate(settings: dict[str, Any]) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         zone = settings["app"]["timezone"]
         raise ConfigError(f"app.timezone: unknown time zone {zone!r}") from None
+    if settings["app"]["claim_ttl_seconds"] < 1:
+        raise ConfigError("app.claim_ttl_seconds must be at least 1 (it cannot be off)")
     aes = settings["wechat"]["encoding_aes_key"]
     if aes and len(aes) != 43:
         raise ConfigError("wechat.encoding_aes_key must be 43 characters (or empty for plain mode)")

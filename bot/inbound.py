@@ -62,6 +62,7 @@ class Gateway:
         )
         app = services.settings["app"]
         self.dedup_ttl: int = app["dedup_ttl_seconds"]
+        self.claim_ttl: int = app["claim_ttl_seconds"]
         self.rate_limit: int = app["rate_limit_per_minute"]
         self.retry_wait: float = app["retry_wait_seconds"]
 
@@ -155,16 +156,19 @@ class Gateway:
         key = self.dedup_key(message)
         sender = message.source if message.type in TEXTUAL_TYPES else None
         try:
-            admission = self.store.admit(key, self.dedup_ttl, sender, 60 if self.rate_limit else 0)
+            admission = self.store.admit(key, self.claim_ttl, sender, 60 if self.rate_limit else 0)
             first, count, durable = admission.first, admission.count, False
         except StoreUnavailable:
             logger.warning("store unavailable, dedup falls back to the database msg=%s", key)
             first = db_dedup.claim(self.services.engine, key, clock.now(self.services.tz))
             count, durable = 0, True
+        reply: str | None = None
         if not first:
-            return self._replay(key, durable)
+            reply, first = self._await_first(key, durable)
+            if not first:
+                return reply
         if self.rate_limit and count > self.rate_limit:
-            reply: str | None = replies.RATE_LIMITED
+            reply = replies.RATE_LIMITED
         else:
             inbound = Inbound(message.source, key, clock.now(self.services.tz))
             try:
@@ -178,21 +182,38 @@ class Gateway:
         self._remember(key, reply or "", durable)
         return reply
 
-    def _replay(self, key: str, durable: bool) -> str | None:
+    def _await_first(self, key: str, durable: bool) -> tuple[str | None, bool]:
+        """A retry: wait for the first attempt's reply, or take the message over when the
+        first attempt's claim lapsed (its worker died). Returns (reply, taken over)."""
         deadline = time.monotonic() + self.retry_wait
         while True:
-            try:
-                found = (
-                    db_dedup.recall(self.services.engine, key)
-                    if durable
-                    else self.store.recall(key)
-                )
-            except StoreUnavailable:
-                found = db_dedup.recall(self.services.engine, key)
-            if found is not None or time.monotonic() >= deadline:
+            found = self._recall(key, durable)
+            if found is not None:
                 logger.info("retry of msg=%s answered from the first attempt", key)
-                return found or None
+                return found or None, False
+            if self._reclaim(key, durable):
+                logger.warning("msg=%s taken over from an attempt that never answered", key)
+                return None, True
+            if time.monotonic() >= deadline:
+                return None, False
             time.sleep(0.05)
+
+    def _recall(self, key: str, durable: bool) -> str | None:
+        if not durable:
+            try:
+                return self.store.recall(key)
+            except StoreUnavailable:
+                pass
+        return db_dedup.recall(self.services.engine, key)
+
+    def _reclaim(self, key: str, durable: bool) -> bool:
+        now = clock.now(self.services.tz)
+        if not durable:
+            try:
+                return self.store.reclaim(key, self.claim_ttl)
+            except StoreUnavailable:
+                return False
+        return db_dedup.reclaim(self.services.engine, key, now, self.claim_ttl)
 
     def _remember(self, key: str, reply: str, durable: bool) -> None:
         try:

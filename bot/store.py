@@ -1,5 +1,10 @@
 """Short-lived shared state: retry dedup, remembered replies, rate limits.
 
+A message is first claimed for a short time (PENDING, ``app.claim_ttl_seconds``): long
+enough for the worker to answer, short enough that a retry can take the message over if
+that worker died. Its reply is then kept for ``app.dedup_ttl_seconds``, so every later
+retry is answered the same way.
+
 Redis when ``redis.url`` is set (shared by every web process), else an in-process store
 (one web process only; the app logs a warning). The webhook asks for a message's claim and
 the sender's count in one round trip (a pipeline), because this runs for every message.
@@ -30,6 +35,7 @@ class Admission:
 
 class Store(Protocol):
     def admit(self, msg_key: str, ttl: int, sender_key: str | None, window: int) -> Admission: ...
+    def reclaim(self, msg_key: str, ttl: int) -> bool: ...
     def remember(self, msg_key: str, reply: str, ttl: int) -> None: ...
     def recall(self, msg_key: str) -> str | None: ...
     def release(self, msg_key: str) -> None: ...
@@ -60,6 +66,13 @@ class RedisStore:
         except RedisError as error:
             raise StoreUnavailable(str(error)) from error
         return Admission(bool(results[0]), int(results[1]) if len(results) > 1 else 0)
+
+    def reclaim(self, msg_key: str, ttl: int) -> bool:
+        """Take over a message whose claim lapsed: the worker processing it died."""
+        try:
+            return bool(self.client.set(self._msg(msg_key), PENDING, nx=True, ex=ttl))
+        except RedisError as error:
+            raise StoreUnavailable(str(error)) from error
 
     def remember(self, msg_key: str, reply: str, ttl: int) -> None:
         try:
@@ -111,6 +124,15 @@ class MemoryStore:
                 count = self._counts.get(bucket, (0, 0.0))[0] + 1
                 self._counts[bucket] = (count, now + window * 2)
             return Admission(first, count)
+
+    def reclaim(self, msg_key: str, ttl: int) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            current = self._values.get(msg_key)
+            if current is not None and current[1] > now:
+                return False
+            self._values[msg_key] = (PENDING, now + ttl)
+            return True
 
     def remember(self, msg_key: str, reply: str, ttl: int) -> None:
         with self._lock:

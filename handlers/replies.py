@@ -141,7 +141,7 @@ def filing_outcome(outcome: FilingOutcome, project_name: str, tz: ZoneInfo) -> s
     entry, decision = outcome.entry, outcome.decision
     kind = "异地" if entry.remote else "本地"
     if not decision.ok:
-        return f"报备失败：{entry.name} {entry.phone_mask}\n原因：{decision.explanation()}"
+        return f"报备失败：{entry.name} {entry.phone_mask}\n原因：{outcome.explanation()}"
     return (
         f"报备成功 #{outcome.filing_no}\n项目：{project_name}\n"
         f"客户：{entry.name} {entry.phone_mask}（{kind}）\n"
@@ -158,7 +158,7 @@ def filing_line(outcome: FilingOutcome, tz: ZoneInfo) -> str:
             f"报备成功 #{outcome.filing_no} {entry.name} {entry.phone_mask} "
             f"保护至 {day(decision.protected_until, tz)}"
         )
-    return f"报备失败 {entry.name} {entry.phone_mask}：{decision.explanation()}"
+    return f"报备失败 {entry.name} {entry.phone_mask}：{outcome.explanation()}"
 
 
 def filing_results(parts: Sequence[str]) -> str:

@@ -53,6 +53,10 @@ class FilingOutcome:
     decision: rules.Decision
     filing_no: int | None
     project_name: str = ""
+    recorded_explanation: str | None = None  # a replayed ruling, worded as it was first
+
+    def explanation(self) -> str:
+        return self.recorded_explanation or self.decision.explanation()
 
 
 def read_context(
@@ -272,13 +276,30 @@ def _write_sqlite(
     return filing_id
 
 
-def find_by_source(conn: Connection, source_msg: str) -> tuple[int, str, datetime | None] | None:
+def find_by_source(conn: Connection, source_msg: str, tz: ZoneInfo) -> FilingOutcome | None:
+    """The filing a message already made, with its project and its logged ruling."""
     row = conn.execute(
-        select(FILINGS.c.id, FILINGS.c.reason, FILINGS.c.protection_ends_at).where(
-            FILINGS.c.source_msg == source_msg
+        select(
+            FILINGS.c.id,
+            FILINGS.c.reason,
+            FILINGS.c.protection_ends_at,
+            PROJECTS.c.name,
+            DECISIONS.c.explanation,
+            FILINGS.c.client_name,
+            FILINGS.c.phone_mask,
+            FILINGS.c.remote,
+            FILINGS.c.expected_arrival_at,
         )
+        .join(PROJECTS, PROJECTS.c.id == FILINGS.c.project_id)
+        .join(DECISIONS, DECISIONS.c.subject == literal("filing:") + cast(FILINGS.c.id, String))
+        .where(FILINGS.c.source_msg == source_msg)
     ).first()
-    return (row[0], row[1], row[2]) if row else None
+    if row is None:
+        return None
+    until = row[2].astimezone(tz) if row[2] else None
+    entry = ClientEntry(row[5], row[6], row[7], row[8].astimezone(tz))
+    decision = rules.Decision(rules.Reason(row[1]), protected_until=until)
+    return FilingOutcome(entry, decision, row[0], row[3], row[4])
 
 
 def _attempt(
@@ -348,24 +369,16 @@ def file_one(
                     return outcome
             raise RuntimeError("the client record kept changing under a filing")
     except IntegrityError:
-        replay = _replay(engine, entry, source_msg, tz)
+        replay = _replay(engine, source_msg, tz)
         if replay is None:
             raise
         return replay
 
 
-def _replay(
-    engine: Engine, entry: ClientEntry, source_msg: str | None, tz: ZoneInfo
-) -> FilingOutcome | None:
-    """The same WeChat message arrived again (Redis was down): answer as the first time."""
+def _replay(engine: Engine, source_msg: str | None, tz: ZoneInfo) -> FilingOutcome | None:
+    """The same message was processed before (Redis lost its claim, or the connection
+    dropped after the commit): answer exactly as the first time, from what was kept."""
     if source_msg is None:
         return None
     with engine.connect() as conn:
-        found = find_by_source(conn, source_msg)
-    if found is None:
-        return None
-    filing_no, reason, until = found
-    decision = rules.Decision(
-        rules.Reason(reason), protected_until=until.astimezone(tz) if until else None
-    )
-    return FilingOutcome(entry, decision, filing_no, "")
+        return find_by_source(conn, source_msg, tz)

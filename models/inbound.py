@@ -7,7 +7,7 @@ primary-key insert here; the reply is kept so a retry is answered the same way.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,6 +25,22 @@ def claim(engine: Engine, key: str, now: datetime) -> bool:
             insert(TABLE)
             .values(key=key, reply=None, created_at=now)
             .on_conflict_do_nothing()
+            .returning(TABLE.c.key)
+        ).first()
+    return row is not None
+
+
+def reclaim(engine: Engine, key: str, now: datetime, claim_ttl: int) -> bool:
+    """Take over a claim left unanswered for ``claim_ttl`` seconds: its worker died."""
+    with engine.begin() as conn:
+        row = conn.execute(
+            update(TABLE)
+            .where(
+                TABLE.c.key == key,
+                TABLE.c.reply.is_(None),
+                TABLE.c.created_at < now - timedelta(seconds=claim_ttl),
+            )
+            .values(created_at=now)
             .returning(TABLE.c.key)
         ).first()
     return row is not None

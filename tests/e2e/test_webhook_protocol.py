@@ -329,3 +329,25 @@ def test_wechats_published_sample_is_accepted_and_answered_encrypted(
     assert reply is not None and reply.target == "oyORnuP8q7ou2gfYjqLzSIWZf0rs"
     assert "没有看懂" in reply.content  # "abcdteT" is no command: the hint comes back
     application.extensions["baobei"]["services"].engine.dispose()
+
+
+def test_a_retry_takes_over_a_message_whose_first_attempt_never_answered(
+    settings_overrides: dict[str, Any], cli: Callable[..., Any]
+) -> None:
+    """A worker that died mid-message leaves only its claim; WeChat's retry files it."""
+    from bot import create_app
+
+    settings_overrides["app"].update(claim_ttl_seconds=1, retry_wait_seconds=3.0)
+    application = create_app(settings_overrides)
+    sim = WeChatSimulator(TOKEN, APP_ID, AES_KEY, flask_transport(application.test_client()))
+    runner = application.test_cli_runner()
+    cast = Cast(lambda *args: runner.invoke(args=list(args)), sim)
+    cast.project("P1", "星河湾")
+    cast.distributor("甲房产经纪有限公司")
+    agent = cast.agent("甲房产经纪有限公司")
+    store = application.extensions["baobei"]["store"]
+    assert store.admit("m550001", 1, None, 0).first  # the dead worker's claim
+    reply = agent.say(FILING, msg_id=550001)
+    assert reply.text and "报备成功" in reply.text
+    assert stored_rows(application.extensions["baobei"]["services"].engine) == (1, 1)
+    application.extensions["baobei"]["services"].engine.dispose()

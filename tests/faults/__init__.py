@@ -1,0 +1,1 @@
+"""Fault and multi-instance tests: real gunicorn, Redis and PostgreSQL processes."""
