@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -131,8 +132,15 @@ class Filing(Base):
 
     __tablename__ = "filings"
     __table_args__ = (
-        Index("ix_filings_agent_filed", "agent_id", "filed_at"),
+        Index("ix_filings_agent_id_id", "agent_id", "id"),  # 查询: an agent's newest first
         Index("ix_filings_project_arrival", "project_id", "expected_arrival_at"),
+        # the lapse scan and its reminder (R4): only open filings, by their end
+        Index(
+            "ix_filings_filed_protection_ends",
+            "protection_ends_at",
+            postgresql_where=text("status = 'filed'"),
+            sqlite_where=text("status = 'filed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -184,7 +192,7 @@ class Decision(Base):
     at: Mapped[datetime] = mapped_column(AwareDateTime)
     actor: Mapped[str] = mapped_column(String(80))  # agent:<id> | staff:<id> | cli
     action: Mapped[str] = mapped_column(String(32))  # file | cancel | visit_report | ...
-    subject: Mapped[str] = mapped_column(String(40))  # filing:<id> | distributor:<id>
+    subject: Mapped[str] = mapped_column(String(40), index=True)  # filing:<id> | ...
     project_id: Mapped[int | None] = mapped_column(BigInteger)
     rule: Mapped[str] = mapped_column(String(8))
     outcome: Mapped[str] = mapped_column(String(32))

@@ -27,3 +27,8 @@ def downgrade(url: str, revision: str) -> None:
 
 def revision(url: str, message: str) -> None:
     command.revision(alembic_config(url), message=message, autogenerate=True)
+
+
+def check(url: str) -> None:
+    """Raise if the models and the migrated schema differ (a migration is missing)."""
+    command.check(alembic_config(url))
