@@ -1,0 +1,1 @@
+"""Benchmarks of the webhook (``python -m bench.webhook``); the service never imports this."""
