@@ -152,9 +152,19 @@ class Gateway:
         return f"e{message.source}:{int(message.create_time.timestamp())}:{event}"
 
     def answer(self, message: Any) -> str | None:
-        """Process a message once; a retry waits for and gets the first attempt's reply."""
+        """Process a message once; a retry is answered as the first attempt was.
+
+        Filings deduplicate in the database (see ``router.SELF_DEDUPLICATING``); every
+        other message is claimed in the store first, and its reply kept for retries.
+        """
         key = self.dedup_key(message)
         sender = message.source if message.type in TEXTUAL_TYPES else None
+        now = clock.now(self.services.tz)
+        parsed = router.interpret(message.content or "", now) if message.type == "text" else None
+        if isinstance(parsed, router.SELF_DEDUPLICATING):
+            return self._answer_self_deduplicating(
+                message, parsed, Inbound(message.source, key, now)
+            )
         try:
             admission = self.store.admit(key, self.claim_ttl, sender, 60 if self.rate_limit else 0)
             first, count, durable = admission.first, admission.count, False
@@ -170,17 +180,34 @@ class Gateway:
         if self.rate_limit and count > self.rate_limit:
             reply = replies.RATE_LIMITED
         else:
-            inbound = Inbound(message.source, key, clock.now(self.services.tz))
-            try:
-                reply = self._route_reconnecting(message, inbound)
-            except Exception:  # the one place: the user hears back, the error is logged
-                logger.exception(
-                    "handler failed msg=%s openid=%s type=%s", key, message.source, message.type
-                )
+            reply = self._run(message, parsed, Inbound(message.source, key, now))
+            if reply is None:
                 self._release(key, durable)  # nothing was committed: a resend is processed
                 return replies.SYSTEM_BUSY
         self._remember(key, reply or "", durable)
         return reply
+
+    def _answer_self_deduplicating(self, message: Any, parsed: Any, inbound: Inbound) -> str:
+        if self.rate_limit:
+            try:
+                if self.store.count(inbound.openid, 60) > self.rate_limit:
+                    return replies.RATE_LIMITED
+            except StoreUnavailable:
+                logger.warning("store unavailable, rate limit skipped msg=%s", inbound.msg_key)
+        return self._run(message, parsed, inbound) or replies.SYSTEM_BUSY
+
+    def _run(self, message: Any, parsed: Any, inbound: Inbound) -> str | None:
+        """Route and handle; None only when a handler failed (logged here, the one place)."""
+        try:
+            return self._route_reconnecting(message, parsed, inbound) or ""
+        except Exception:  # the user hears back (SYSTEM_BUSY), the error is logged
+            logger.exception(
+                "handler failed msg=%s openid=%s type=%s",
+                inbound.msg_key,
+                message.source,
+                message.type,
+            )
+            return None
 
     def _await_first(self, key: str, durable: bool) -> tuple[str | None, bool]:
         """A retry: wait for the first attempt's reply, or take the message over when the
@@ -233,21 +260,21 @@ class Gateway:
         except (StoreUnavailable, DBAPIError):
             logger.warning("could not release msg=%s", key)
 
-    def _route_reconnecting(self, message: Any, inbound: Inbound) -> str | None:
+    def _route_reconnecting(self, message: Any, parsed: Any, inbound: Inbound) -> str | None:
         """A database that restarted leaves dead pooled connections: SQLAlchemy drops the
         pool on the first failure, and the message is tried once more on a fresh one (the
         writes are idempotent per message, so a second try cannot file twice)."""
         try:
-            return self.route(message, inbound)
+            return self.route(message, parsed, inbound)
         except DBAPIError as error:
             if not error.connection_invalidated:
                 raise
             logger.warning("database connection lost, retrying msg=%s once", inbound.msg_key)
-            return self.route(message, inbound)
+            return self.route(message, parsed, inbound)
 
-    def route(self, message: Any, inbound: Inbound) -> str | None:
+    def route(self, message: Any, parsed: Any, inbound: Inbound) -> str | None:
         if message.type == "text":
-            return router.handle_text(message.content or "", self.services, inbound)
+            return router.handle_parsed(parsed, self.services, inbound)
         if message.type != "event":
             return replies.UNSUPPORTED
         event = (message.event or "").lower()

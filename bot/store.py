@@ -36,6 +36,7 @@ class Admission:
 class Store(Protocol):
     def admit(self, msg_key: str, ttl: int, sender_key: str | None, window: int) -> Admission: ...
     def reclaim(self, msg_key: str, ttl: int) -> bool: ...
+    def count(self, sender_key: str, window: int) -> int: ...
     def remember(self, msg_key: str, reply: str, ttl: int) -> None: ...
     def recall(self, msg_key: str) -> str | None: ...
     def release(self, msg_key: str) -> None: ...
@@ -66,6 +67,17 @@ class RedisStore:
         except RedisError as error:
             raise StoreUnavailable(str(error)) from error
         return Admission(bool(results[0]), int(results[1]) if len(results) > 1 else 0)
+
+    def count(self, sender_key: str, window: int) -> int:
+        """The sender's messages in the current window, this one included (rate limit)."""
+        rate = f"{self.prefix}:rate:{sender_key}:{int(time.time()) // window}"
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.incr(rate)
+            pipe.expire(rate, window * 2)
+            return int(pipe.execute()[0])
+        except RedisError as error:
+            raise StoreUnavailable(str(error)) from error
 
     def reclaim(self, msg_key: str, ttl: int) -> bool:
         """Take over a message whose claim lapsed: the worker processing it died."""
@@ -124,6 +136,14 @@ class MemoryStore:
                 count = self._counts.get(bucket, (0, 0.0))[0] + 1
                 self._counts[bucket] = (count, now + window * 2)
             return Admission(first, count)
+
+    def count(self, sender_key: str, window: int) -> int:
+        now = time.monotonic()
+        with self._lock:
+            bucket = f"{sender_key}:{int(time.time()) // window}"
+            count = self._counts.get(bucket, (0, 0.0))[0] + 1
+            self._counts[bucket] = (count, now + window * 2)
+            return count
 
     def reclaim(self, msg_key: str, ttl: int) -> bool:
         now = time.monotonic()

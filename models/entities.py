@@ -109,14 +109,18 @@ class Client(Base):
     __table_args__ = (UniqueConstraint("project_id", "phone_mask", "name"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    # No foreign keys to projects, agents, distributors on the two tables every filing
+    # writes: each check would lock the parent row (FOR KEY SHARE), so every filing of a
+    # project would queue on that project's row. Parents are never deleted (nothing in
+    # the service deletes them), which is what those checks would have guarded.
+    project_id: Mapped[int] = mapped_column(Id)
     name: Mapped[str] = mapped_column(String(50))
     phone_mask: Mapped[str] = mapped_column(String(11))
     full_phone: Mapped[str | None] = mapped_column(String(11))  # front desk, at arrival
     state: Mapped[str] = mapped_column(String(8))  # filed | visited | known
     known_source: Mapped[str | None] = mapped_column(String(16))
-    owner_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
-    owner_distributor_id: Mapped[int | None] = mapped_column(ForeignKey("distributors.id"))
+    owner_agent_id: Mapped[int | None] = mapped_column(Id)
+    owner_distributor_id: Mapped[int | None] = mapped_column(Id)
     protected_until: Mapped[datetime | None] = mapped_column(AwareDateTime, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime)
@@ -144,10 +148,10 @@ class Filing(Base):
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    project_id: Mapped[int] = mapped_column(Id)  # no FK: see Client
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
-    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
-    distributor_id: Mapped[int] = mapped_column(ForeignKey("distributors.id"))
+    agent_id: Mapped[int] = mapped_column(Id)
+    distributor_id: Mapped[int] = mapped_column(Id)
     client_name: Mapped[str] = mapped_column(String(50))
     phone_mask: Mapped[str] = mapped_column(String(11))
     remote: Mapped[bool] = mapped_column(Boolean)
@@ -187,6 +191,16 @@ class Decision(Base):
     """
 
     __tablename__ = "decisions"
+    __table_args__ = (
+        # partial: a filing's insert adds no entry here; only the sealer does
+        Index(
+            "uq_decisions_chain_pos",
+            "chain_pos",
+            unique=True,
+            postgresql_where=text("chain_pos IS NOT NULL"),
+            sqlite_where=text("chain_pos IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     at: Mapped[datetime] = mapped_column(AwareDateTime)
@@ -199,7 +213,7 @@ class Decision(Base):
     explanation: Mapped[str] = mapped_column(Text)
     facts: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
-    chain_pos: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chain_pos: Mapped[int | None] = mapped_column(BigInteger)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     entry_hash: Mapped[str | None] = mapped_column(String(64))
 

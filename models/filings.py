@@ -8,28 +8,26 @@ The write path is the product's hot path and is built for it:
   log entry); on SQLite the same three statements in one ``BEGIN IMMEDIATE`` transaction.
 If the compare-and-set finds the record changed since the read (another distributor won
 the race), the facts are read again and the policy decides again: exactly one wins, and
-the loser hears why, in the database's terms rather than a lock's.
+the loser hears why, in the database's terms rather than a lock's. The statements are
+built once (``models.filing_sql``); a filing only fills in their parameters.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, String, and_, cast, false, func, literal, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from handlers.commands import ClientEntry
+from models import filing_sql as sql
 from models import policy as rules
-from models.db import AwareDateTime, JSONDoc, table_of
-from models.entities import Agent, Client, Decision, Distributor, Filing, Project
 from models.errors import NotBound, UnknownProject
 
-AGENTS, DISTRIBUTORS, PROJECTS = table_of(Agent), table_of(Distributor), table_of(Project)
-CLIENTS, FILINGS, DECISIONS = table_of(Client), table_of(Filing), table_of(Decision)
 MAX_RACE_RETRIES = 5
 
 
@@ -43,6 +41,7 @@ class FilingContext:
     project_id: int | None
     project_name: str | None
     policy: rules.Policy
+    policy_values: dict[str, Any]  # what a ruling records: the values it was made under
     existing: rules.ClientState | None
     client_version: int | None
 
@@ -59,88 +58,60 @@ class FilingOutcome:
         return self.recorded_explanation or self.decision.explanation()
 
 
+@lru_cache(maxsize=256)
+def _policy(values: tuple[tuple[str, Any], ...]) -> tuple[rules.Policy, dict[str, Any]]:
+    """Projects' policies change rarely: parse each distinct one once per process."""
+    policy = rules.Policy.from_mapping(dict(values))
+    return policy, policy.as_dict()
+
+
 def read_context(
-    conn: Connection, openid: str, project_ref: str, entry: ClientEntry | None, tz: ZoneInfo
+    conn: Connection, openid: str, project_ref: str, entry: ClientEntry, tz: ZoneInfo
 ) -> FilingContext | None:
     """One round trip; None when the sender is not a bound agent."""
-    client_on = (
-        and_(
-            CLIENTS.c.project_id == PROJECTS.c.id,
-            CLIENTS.c.phone_mask == entry.phone_mask,
-            CLIENTS.c.name == entry.name,
-        )
-        if entry
-        else false()
-    )
     row = conn.execute(
-        select(
-            AGENTS.c.id,
-            AGENTS.c.distributor_id,
-            DISTRIBUTORS.c.status,
-            PROJECTS.c.id,
-            PROJECTS.c.name,
-            PROJECTS.c.policy,
-            CLIENTS.c.state,
-            CLIENTS.c.owner_distributor_id,
-            CLIENTS.c.protected_until,
-            CLIENTS.c.known_source,
-            CLIENTS.c.version,
-        )
-        .select_from(
-            AGENTS.join(DISTRIBUTORS, DISTRIBUTORS.c.id == AGENTS.c.distributor_id)
-            .outerjoin(
-                PROJECTS,
-                or_(PROJECTS.c.code == project_ref.upper(), PROJECTS.c.name == project_ref),
-            )
-            .outerjoin(CLIENTS, client_on)
-        )
-        .where(AGENTS.c.openid == openid)
+        sql.READ_CONTEXT,
+        {
+            "openid": openid,
+            "code": project_ref.upper(),
+            "project_ref": project_ref,
+            "phone_mask": entry.phone_mask,
+            "client_name": entry.name,
+        },
     ).first()
     if row is None:
         return None
-    existing = (
-        rules.ClientState(
+    existing = None
+    if row[6] is not None:
+        existing = rules.ClientState(
             state=row[6],
             owner_distributor_id=row[7],
             protected_until=row[8].astimezone(tz) if row[8] else None,
             known_source=row[9],
         )
-        if row[6] is not None
-        else None
-    )
+    policy, policy_values = _policy(tuple(sorted((row[5] or {}).items())))
     return FilingContext(
         agent_id=row[0],
         distributor_id=row[1],
         distributor_status=row[2],
         project_id=row[3],
         project_name=row[4],
-        policy=rules.Policy.from_mapping(row[5]) if row[5] is not None else rules.Policy(),
+        policy=policy,
+        policy_values=policy_values,
         existing=existing,
         client_version=row[10],
     )
 
 
-def count_open_filings(conn: Connection, agent_id: int, now: datetime) -> int:
-    """Only read when a cap is configured: filed, not visited, not lapsed."""
-    return (
-        conn.scalar(
-            select(func.count()).where(
-                FILINGS.c.agent_id == agent_id,
-                FILINGS.c.status == "filed",
-                FILINGS.c.protection_ends_at >= now,
-            )
-        )
-        or 0
-    )
-
-
-def _filing_values(
+def _write_params(
     ctx: FilingContext,
     entry: ClientEntry,
     decision: rules.Decision,
     now: datetime,
     source_msg: str | None,
 ) -> dict[str, Any]:
+    """Every value the writes need, for the filing row and its decision log entry."""
+    owner = ctx.existing.owner_distributor_id if ctx.existing else None
     return {
         "project_id": ctx.project_id,
         "agent_id": ctx.agent_id,
@@ -148,158 +119,45 @@ def _filing_values(
         "client_name": entry.name,
         "phone_mask": entry.phone_mask,
         "remote": entry.remote,
-        "expected_arrival_at": entry.arrival,
-        "filed_at": now,
+        "arrival": entry.arrival,
+        "now": now,
         "status": "filed" if decision.ok else "refused",
         "reason": decision.reason.value,
-        "protection_ends_at": decision.protected_until if decision.ok else None,
-        "policy": ctx.policy.as_dict(),
+        "until": decision.protected_until if decision.ok else None,
+        "policy": ctx.policy_values,
         "note": entry.note,
         "bulk_claim": entry.bulk_claim,
         "source_msg": source_msg,
-    }
-
-
-def _decision_values(
-    ctx: FilingContext, entry: ClientEntry, decision: rules.Decision, now: datetime, actor: str
-) -> dict[str, Any]:
-    return {
-        "at": now,
-        "actor": actor,
-        "action": "file",
-        "project_id": ctx.project_id,
+        "expected_version": ctx.client_version,
+        "actor": f"agent:{ctx.agent_id}",
         "rule": decision.rule,
-        "outcome": decision.reason.value,
         "explanation": decision.explanation(),
         "facts": {
-            "client_name": entry.name,
-            "phone_mask": entry.phone_mask,
             "remote": entry.remote,
             "arrival": entry.arrival.isoformat(),
-            "distributor_id": ctx.distributor_id,
-            "owner_distributor_id": ctx.existing.owner_distributor_id if ctx.existing else None,
+            "owner_distributor_id": owner,
         },
-        "policy": ctx.policy.as_dict(),
     }
 
 
-def _client_upsert(
-    dialect: str, ctx: FilingContext, entry: ClientEntry, until: datetime, now: datetime
-) -> Any:
-    """Take the client's record over only if it is still the one the policy judged."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(CLIENTS).values(
-        project_id=ctx.project_id,
-        name=entry.name,
-        phone_mask=entry.phone_mask,
-        state="filed",
-        owner_agent_id=ctx.agent_id,
-        owner_distributor_id=ctx.distributor_id,
-        protected_until=until,
-        version=1,
-        created_at=now,
-        updated_at=now,
-    )
-    guard = CLIENTS.c.version == ctx.client_version if ctx.client_version is not None else false()
-    return stmt.on_conflict_do_update(
-        index_elements=[CLIENTS.c.project_id, CLIENTS.c.phone_mask, CLIENTS.c.name],
-        set_={
-            "state": "filed",
-            "known_source": None,
-            "owner_agent_id": stmt.excluded.owner_agent_id,
-            "owner_distributor_id": stmt.excluded.owner_distributor_id,
-            "protected_until": stmt.excluded.protected_until,
-            "version": CLIENTS.c.version + 1,
-            "updated_at": stmt.excluded.updated_at,
-        },
-        where=guard,
-    ).returning(CLIENTS.c.id)
+def _write_pg(conn: Connection, params: dict[str, Any], take_client: bool) -> int | None:
+    """One autocommit statement; None when the compare-and-set found the record changed."""
+    statement = sql.PG_FILE_ACCEPTED if take_client else sql.PG_FILE_REFUSED
+    return conn.execute(statement, params).scalar()
 
 
-def _write_pg(
-    conn: Connection, filing: dict[str, Any], log: dict[str, Any], upsert: Any | None
-) -> int | None:
-    """PostgreSQL: client record, filing and log entry in one statement, atomic on its own.
-
-    Returns None when the compare-and-set on the client's record found it changed.
-    """
-    ctes, extra_cols, extra_vals = [], [], []
-    if upsert is not None:
-        taken = upsert.cte("taken")
-        ctes.append(taken)
-        extra_cols, extra_vals = ["client_id"], [taken.c.id]
-    new_filing = (
-        FILINGS.insert()
-        .from_select(
-            [*filing, *extra_cols],
-            select(*[_lit(FILINGS, k, v) for k, v in filing.items()], *extra_vals),
-        )
-        .returning(FILINGS.c.id)
-        .cte("new_filing")
-    )
-    new_log = (
-        DECISIONS.insert()
-        .from_select(
-            [*log, "subject"],
-            select(
-                *[_lit(DECISIONS, k, v) for k, v in log.items()],
-                literal("filing:") + cast(new_filing.c.id, String),
-            ),
-        )
-        .cte("new_log")
-    )
-    return conn.execute(select(new_filing.c.id).add_cte(*ctes, new_filing, new_log)).scalar()
-
-
-def _lit(table: Any, key: str, value: Any) -> Any:
-    column_type = table.c[key].type
-    if isinstance(column_type, AwareDateTime):
-        return literal(value, AwareDateTime())
-    if key in ("policy", "facts"):
-        return literal(value, JSONDoc)
-    return literal(value, column_type)
-
-
-def _write_sqlite(
-    conn: Connection, filing: dict[str, Any], log: dict[str, Any], upsert: Any | None
-) -> int | None:
-    """SQLite: the same writes in the caller's BEGIN IMMEDIATE transaction."""
+def _write_sqlite(conn: Connection, params: dict[str, Any], take_client: bool) -> int | None:
+    """The same writes in the caller's BEGIN IMMEDIATE transaction."""
     client_id = None
-    if upsert is not None:
-        client_id = conn.execute(upsert).scalar()
+    if take_client:
+        client_id = conn.execute(sql.SQLITE_TAKE_CLIENT, params).scalar()
         if client_id is None:
             return None
     filing_id: int = conn.execute(
-        FILINGS.insert().values(**filing, client_id=client_id).returning(FILINGS.c.id)
+        sql.SQLITE_INSERT_FILING, {**params, "client_id": client_id}
     ).scalar_one()
-    conn.execute(DECISIONS.insert().values(**log, subject=f"filing:{filing_id}"))
+    conn.execute(sql.SQLITE_INSERT_DECISION, {**params, "subject": f"filing:{filing_id}"})
     return filing_id
-
-
-def find_by_source(conn: Connection, source_msg: str, tz: ZoneInfo) -> FilingOutcome | None:
-    """The filing a message already made, with its project and its logged ruling."""
-    row = conn.execute(
-        select(
-            FILINGS.c.id,
-            FILINGS.c.reason,
-            FILINGS.c.protection_ends_at,
-            PROJECTS.c.name,
-            DECISIONS.c.explanation,
-            FILINGS.c.client_name,
-            FILINGS.c.phone_mask,
-            FILINGS.c.remote,
-            FILINGS.c.expected_arrival_at,
-        )
-        .join(PROJECTS, PROJECTS.c.id == FILINGS.c.project_id)
-        .join(DECISIONS, DECISIONS.c.subject == literal("filing:") + cast(FILINGS.c.id, String))
-        .where(FILINGS.c.source_msg == source_msg)
-    ).first()
-    if row is None:
-        return None
-    until = row[2].astimezone(tz) if row[2] else None
-    entry = ClientEntry(row[5], row[6], row[7], row[8].astimezone(tz))
-    decision = rules.Decision(rules.Reason(row[1]), protected_until=until)
-    return FilingOutcome(entry, decision, row[0], row[3], row[4])
 
 
 def _attempt(
@@ -317,7 +175,9 @@ def _attempt(
         raise NotBound("agent")
     if ctx.project_id is None:
         raise UnknownProject(project_ref)
-    open_count = count_open_filings(conn, ctx.agent_id, now) if ctx.policy.max_open_filings else 0
+    open_count = 0
+    if ctx.policy.max_open_filings:
+        open_count = conn.scalar(sql.COUNT_OPEN, {"agent_id": ctx.agent_id, "now": now}) or 0
     facts = rules.FilingFacts(
         distributor_id=ctx.distributor_id,
         distributor_status=ctx.distributor_status,
@@ -327,15 +187,9 @@ def _attempt(
         open_filings=open_count,
     )
     decision = rules.decide_filing(facts, now, ctx.policy, tz)
-    filing = _filing_values(ctx, entry, decision, now, source_msg)
-    log = _decision_values(ctx, entry, decision, now, f"agent:{ctx.agent_id}")
-    dialect = conn.dialect.name
-    upsert = None
-    if decision.ok:
-        assert decision.protected_until is not None
-        upsert = _client_upsert(dialect, ctx, entry, decision.protected_until, now)
-    write = _write_pg if dialect == "postgresql" else _write_sqlite
-    filing_no = write(conn, filing, log, upsert)
+    params = _write_params(ctx, entry, decision, now, source_msg)
+    write = _write_pg if conn.dialect.name == "postgresql" else _write_sqlite
+    filing_no = write(conn, params, decision.ok)
     if filing_no is None:
         return None
     return FilingOutcome(entry, decision, filing_no, ctx.project_name or project_ref)
@@ -373,6 +227,17 @@ def file_one(
         if replay is None:
             raise
         return replay
+
+
+def find_by_source(conn: Connection, source_msg: str, tz: ZoneInfo) -> FilingOutcome | None:
+    """The filing a message already made, with its project and its logged ruling."""
+    row = conn.execute(sql.FIND_BY_SOURCE, {"source_msg": source_msg}).first()
+    if row is None:
+        return None
+    until = row[2].astimezone(tz) if row[2] else None
+    entry = ClientEntry(row[5], row[6], row[7], row[8].astimezone(tz))
+    decision = rules.Decision(rules.Reason(row[1]), protected_until=until)
+    return FilingOutcome(entry, decision, row[0], row[3], row[4])
 
 
 def _replay(engine: Engine, source_msg: str | None, tz: ZoneInfo) -> FilingOutcome | None:

@@ -43,9 +43,16 @@ def agent_filings(
         if agent_id is None:
             return None
         page_rows = (
-            select(Filing.id, Filing.client_name, Filing.phone_mask, Filing.status,
-                   Filing.protection_ends_at, Filing.expected_arrival_at, Filing.filed_at,
-                   Filing.remote)
+            select(
+                Filing.id,
+                Filing.client_name,
+                Filing.phone_mask,
+                Filing.status,
+                Filing.protection_ends_at,
+                Filing.expected_arrival_at,
+                Filing.filed_at,
+                Filing.remote,
+            )
             .where(Filing.agent_id == agent_id)
             .order_by(Filing.id.desc())
             .limit(page_size + 1)
@@ -65,7 +72,8 @@ def agent_filings(
     for row in rows[:page_size]:
         state = FilingState(agent_id, row[3], row[6], row[7], row[4])
         result.append(
-            FilingRow(row[0], row[1], row[2], effective_status(state, now), row[4], row[5],
-                      bool(row[8]))
+            FilingRow(
+                row[0], row[1], row[2], effective_status(state, now), row[4], row[5], bool(row[8])
+            )
         )
     return result, len(rows) > page_size

@@ -1,0 +1,217 @@
+"""The filing's statements, built once at import and executed with parameters.
+
+Building a SQLAlchemy statement costs more CPU than PostgreSQL spends running it (the
+profile in docs/benchmarks.md: coercions, column proxies and cache keys of a fresh CTE on
+every filing). These statements are immutable, so they are built once, their cache keys
+are memoised and their compiled forms cached; a filing only supplies a parameter dict.
+
+Parameters (one dict serves every statement): ``openid``, ``code``, ``project_ref``,
+``client_name``, ``phone_mask`` for the read; for the writes also ``project_id``,
+``agent_id``, ``distributor_id``, ``remote``, ``arrival``, ``now``, ``status``, ``reason``,
+``until``, ``policy``, ``note``, ``bulk_claim``, ``source_msg``, ``expected_version``,
+``actor``, ``rule``, ``explanation``, ``facts`` (and ``client_id``, ``subject`` on SQLite).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from models.db import AwareDateTime, JSONDoc, table_of
+from models.entities import Agent, Client, Decision, Distributor, Filing, Project
+
+AGENTS, DISTRIBUTORS, PROJECTS = table_of(Agent), table_of(Distributor), table_of(Project)
+CLIENTS, FILINGS, DECISIONS = table_of(Client), table_of(Filing), table_of(Decision)
+
+
+def _param(name: str, type_: Any = None) -> Any:
+    return bindparam(name, type_=type_)
+
+
+NOW = _param("now", AwareDateTime())
+
+# ------------------------------------------------------------------ the one read
+
+READ_CONTEXT = (
+    select(
+        AGENTS.c.id,
+        AGENTS.c.distributor_id,
+        DISTRIBUTORS.c.status,
+        PROJECTS.c.id,
+        PROJECTS.c.name,
+        PROJECTS.c.policy,
+        CLIENTS.c.state,
+        CLIENTS.c.owner_distributor_id,
+        CLIENTS.c.protected_until,
+        CLIENTS.c.known_source,
+        CLIENTS.c.version,
+    )
+    .select_from(
+        AGENTS.join(DISTRIBUTORS, DISTRIBUTORS.c.id == AGENTS.c.distributor_id)
+        .outerjoin(
+            PROJECTS,
+            or_(PROJECTS.c.code == _param("code"), PROJECTS.c.name == _param("project_ref")),
+        )
+        .outerjoin(
+            CLIENTS,
+            and_(
+                CLIENTS.c.project_id == PROJECTS.c.id,
+                CLIENTS.c.phone_mask == _param("phone_mask"),
+                CLIENTS.c.name == _param("client_name"),
+            ),
+        )
+    )
+    .where(AGENTS.c.openid == _param("openid"))
+)
+
+COUNT_OPEN = select(func.count()).where(
+    FILINGS.c.agent_id == _param("agent_id"),
+    FILINGS.c.status == "filed",
+    FILINGS.c.protection_ends_at >= NOW,
+)
+
+# ------------------------------------------------------------------ the writes
+
+FILING_PARAMS: dict[str, tuple[str, Any]] = {  # column -> (parameter, type)
+    "project_id": ("project_id", BigInteger()),
+    "agent_id": ("agent_id", BigInteger()),
+    "distributor_id": ("distributor_id", BigInteger()),
+    "client_name": ("client_name", String()),
+    "phone_mask": ("phone_mask", String()),
+    "remote": ("remote", Boolean()),
+    "expected_arrival_at": ("arrival", AwareDateTime()),
+    "filed_at": ("now", AwareDateTime()),
+    "status": ("status", String()),
+    "reason": ("reason", String()),
+    "protection_ends_at": ("until", AwareDateTime()),
+    "policy": ("policy", JSONDoc),
+    "note": ("note", String()),
+    "bulk_claim": ("bulk_claim", Boolean()),
+    "source_msg": ("source_msg", String()),
+}
+DECISION_PARAMS: dict[str, tuple[str, Any]] = {
+    "at": ("now", AwareDateTime()),
+    "actor": ("actor", String()),
+    "project_id": ("project_id", BigInteger()),
+    "rule": ("rule", String()),
+    "outcome": ("reason", String()),
+    "explanation": ("explanation", String()),
+    "facts": ("facts", JSONDoc),
+    "policy": ("policy", JSONDoc),
+}
+
+
+def _params(spec: dict[str, tuple[str, Any]]) -> list[Any]:
+    return [_param(name, type_) for name, type_ in spec.values()]
+
+
+def _take_client(insert: Any) -> Any:
+    """Insert the client's record, or take it over only if it is still at the version the
+    policy judged (``expected_version``; None when it was absent, and ``= NULL`` never
+    holds): the compare-and-set that makes one filing win a race."""
+    stmt = insert(CLIENTS).values(
+        project_id=_param("project_id", BigInteger()),
+        name=_param("client_name"),
+        phone_mask=_param("phone_mask"),
+        state="filed",
+        owner_agent_id=_param("agent_id", BigInteger()),
+        owner_distributor_id=_param("distributor_id", BigInteger()),
+        protected_until=_param("until", AwareDateTime()),
+        version=1,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[CLIENTS.c.project_id, CLIENTS.c.phone_mask, CLIENTS.c.name],
+        set_={
+            "state": "filed",
+            "known_source": None,
+            "owner_agent_id": stmt.excluded.owner_agent_id,
+            "owner_distributor_id": stmt.excluded.owner_distributor_id,
+            "protected_until": stmt.excluded.protected_until,
+            "version": CLIENTS.c.version + 1,
+            "updated_at": stmt.excluded.updated_at,
+        },
+        where=CLIENTS.c.version == _param("expected_version", Integer()),
+    ).returning(CLIENTS.c.id)
+
+
+def _pg_write(take_client: bool) -> Any:
+    """PostgreSQL: (client,) filing and log entry in one statement, atomic on its own."""
+    ctes: list[Any] = []
+    client_cols: list[str] = []
+    client_vals: list[Any] = []
+    if take_client:
+        taken = _take_client(postgresql.insert).cte("taken")
+        ctes, client_cols, client_vals = [taken], ["client_id"], [taken.c.id]
+    new_filing = (
+        FILINGS.insert()
+        .from_select([*FILING_PARAMS, *client_cols], select(*_params(FILING_PARAMS), *client_vals))
+        .returning(FILINGS.c.id)
+        .cte("new_filing")
+    )
+    new_log = (
+        DECISIONS.insert()
+        .from_select(
+            [*DECISION_PARAMS, "action", "subject"],
+            select(
+                *_params(DECISION_PARAMS),
+                literal("file"),
+                literal("filing:") + cast(new_filing.c.id, String),
+            ),
+        )
+        .cte("new_log")
+    )
+    return select(new_filing.c.id).add_cte(*ctes, new_filing, new_log)
+
+
+PG_FILE_ACCEPTED = _pg_write(take_client=True)
+PG_FILE_REFUSED = _pg_write(take_client=False)
+
+# SQLite runs the same writes one by one inside its BEGIN IMMEDIATE transaction.
+SQLITE_TAKE_CLIENT = _take_client(sqlite.insert)
+SQLITE_INSERT_FILING = (
+    FILINGS.insert()
+    .values(
+        {column: _param(name, type_) for column, (name, type_) in FILING_PARAMS.items()}
+        | {"client_id": _param("client_id", BigInteger())}
+    )
+    .returning(FILINGS.c.id)
+)
+SQLITE_INSERT_DECISION = DECISIONS.insert().values(
+    {column: _param(name, type_) for column, (name, type_) in DECISION_PARAMS.items()}
+    | {"action": "file", "subject": _param("subject")}
+)
+
+# ------------------------------------------------------------------ replay
+
+FIND_BY_SOURCE = (
+    select(
+        FILINGS.c.id,
+        FILINGS.c.reason,
+        FILINGS.c.protection_ends_at,
+        PROJECTS.c.name,
+        DECISIONS.c.explanation,
+        FILINGS.c.client_name,
+        FILINGS.c.phone_mask,
+        FILINGS.c.remote,
+        FILINGS.c.expected_arrival_at,
+    )
+    .join(PROJECTS, PROJECTS.c.id == FILINGS.c.project_id)
+    .join(DECISIONS, DECISIONS.c.subject == literal("filing:") + cast(FILINGS.c.id, String))
+    .where(FILINGS.c.source_msg == _param("source_msg"))
+)
