@@ -135,7 +135,7 @@ def _error(problem: ParseProblem, verb: str, fragment: str | None = None) -> Par
 
 
 def take_phone_digits(tokens: Sequence[str], start: int) -> tuple[str, int] | None:
-    """A full mobile number at ``start``: ``13812345678``, ``138-1234-5678`` or
+    """A full mobile number at ``start``: 11 digits in a row, ``138-1234-5678`` or
     ``138 1234 5678`` (three fields). Returns the 11 digits and the fields used."""
     parts = tokens[start : start + 3]
     if len(parts) == 3 and all(p.fullmatch(t) for p, t in zip(_PHONE_PARTS, parts, strict=True)):

@@ -431,7 +431,7 @@ def decide_cancel(filing: FilingState, agent_id: int, now: datetime) -> Decision
 
 
 def mask_phone(digits: str) -> str:
-    """R1: keep the first 3 and last 4 digits: 13812345678 -> 138****5678."""
+    """R1: keep the first 3 and last 4 digits: "138 1234 5678" (11 digits) -> 138****5678."""
     return f"{digits[:3]}****{digits[-4:]}"
 
 

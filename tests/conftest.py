@@ -8,10 +8,12 @@ come from ``TEST_PG_URL`` (a server URL without database, default the local one)
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -127,6 +129,43 @@ def app(settings_overrides: dict[str, Any]) -> Iterator[Flask]:
     application = create_app(settings_overrides)
     yield application
     application.extensions["baobei"]["services"].engine.dispose()
+
+
+@dataclass
+class Rig:
+    """An app built with other settings than the default test app, and its WeChat side."""
+
+    app: Flask
+    wechat: WeChatSimulator
+    engine: Engine
+
+    def cli(self, *args: str) -> Any:
+        return self.app.test_cli_runner().invoke(args=list(args))
+
+
+@pytest.fixture
+def custom_app(settings_overrides: dict[str, Any]) -> Iterator[Callable[..., Rig]]:
+    """``custom_app(app={...}, redis={...})``: the test settings with those sections updated."""
+    built: list[Flask] = []
+
+    def build(**sections: dict[str, Any]) -> Rig:
+        overrides = copy.deepcopy(settings_overrides)
+        for section, values in sections.items():
+            overrides.setdefault(section, {}).update(values)
+        application = create_app(overrides)
+        built.append(application)
+        wechat = overrides["wechat"]
+        sim = WeChatSimulator(
+            wechat["token"],
+            wechat["app_id"],
+            wechat["encoding_aes_key"] or None,
+            flask_transport(application.test_client()),
+        )
+        return Rig(application, sim, application.extensions["baobei"]["services"].engine)
+
+    yield build
+    for application in built:
+        application.extensions["baobei"]["services"].engine.dispose()
 
 
 @pytest.fixture

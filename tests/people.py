@@ -74,3 +74,11 @@ class Cast:
         person = Person(f"o_{kind}_{self._count:04d}", self.wechat)
         assert "绑定成功" in person.text(f"绑定 {code} {name}")
         return person
+
+
+def agent_of(rig: Any) -> Person:
+    """An agent bound on a custom app (``custom_app`` fixture): project P1, one distributor."""
+    cast = Cast(rig.cli, rig.wechat)
+    cast.project("P1", "星河湾")
+    cast.distributor("甲房产经纪有限公司")
+    return cast.agent("甲房产经纪有限公司")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -12,12 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot import create_app
 from bot.simulator import WeChatSimulator, flask_transport
 from handlers import replies
 from models.entities import Filing
-from tests.conftest import AES_KEY, APP_ID, TOKEN
-from tests.people import Cast
+from tests.conftest import AES_KEY, APP_ID, TOKEN, Rig
+from tests.people import agent_of
 
 pytestmark = pytest.mark.e2e
 
@@ -63,19 +61,13 @@ GRAMMAR_BITS = st.sampled_from(
 
 
 @pytest.fixture
-def fuzz_app(settings_overrides: dict[str, Any]) -> Iterator[Flask]:
-    settings_overrides["app"]["rate_limit_per_minute"] = 0
-    app = create_app(settings_overrides)
-    # a bound agent with a project, so fuzzed commands reach the handlers, not the bind hint
-    sim = WeChatSimulator(TOKEN, APP_ID, AES_KEY, flask_transport(app.test_client()))
-    runner = app.test_cli_runner()
-    cast = Cast(lambda *args: runner.invoke(args=list(args)), sim)
-    cast.project("P1", "星河湾")
-    cast.distributor("甲房产经纪有限公司")
-    code = runner.invoke(args=["distributor", "invite", "甲房产经纪有限公司"]).output.split()[-1]
-    assert "绑定成功" in (sim.say("o_fuzz", f"绑定 {code} 王小明").text or "")
-    yield app
-    app.extensions["baobei"]["services"].engine.dispose()
+def fuzz_app(custom_app: Callable[..., Rig]) -> Flask:
+    """A bound agent (o_fuzz) with a project, so fuzzed commands reach the handlers."""
+    rig = custom_app(app={"rate_limit_per_minute": 0})
+    agent_of(rig)  # project P1 and distributor 甲
+    code = rig.cli("distributor", "invite", "甲房产经纪有限公司").output.split()[-1]
+    assert "绑定成功" in (rig.wechat.say("o_fuzz", f"绑定 {code} 王小明").text or "")
+    return rig.app
 
 
 def filings(app: Flask) -> int:

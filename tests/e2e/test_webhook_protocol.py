@@ -14,8 +14,8 @@ from wechatpy.crypto import WeChatCrypto
 
 from bot.simulator import WeChatSimulator, flask_transport
 from models.entities import Decision, Filing, InboundMessage
-from tests.conftest import AES_KEY, APP_ID, TOKEN
-from tests.people import Cast, Person
+from tests.conftest import AES_KEY, APP_ID, TOKEN, Rig
+from tests.people import Person, agent_of
 from tests.samples import (
     OFFICIAL_SAMPLE,
     SAMPLE_AES_KEY,
@@ -71,17 +71,11 @@ def test_encrypted_text_gets_an_encrypted_reply_that_wechat_can_open(
     assert reply.text is not None and "报备" in reply.text
 
 
-def test_plain_mode_works_when_no_aes_key_is_configured(
-    settings_overrides: dict[str, Any],
-) -> None:
-    from bot import create_app
-
-    settings_overrides["wechat"]["encoding_aes_key"] = ""
-    application = create_app(settings_overrides)
-    sim = WeChatSimulator(TOKEN, APP_ID, None, flask_transport(application.test_client()))
-    reply = sim.say("o_stranger", "帮助")
+def test_plain_mode_works_when_no_aes_key_is_configured(custom_app: Callable[..., Rig]) -> None:
+    rig = custom_app(wechat={"encoding_aes_key": ""})
+    reply = rig.wechat.say("o_stranger", "帮助")
     assert reply.status == 200 and reply.text and "报备" in reply.text
-    application.extensions["baobei"]["services"].engine.dispose()
+    assert b"<Encrypt>" not in reply.raw
 
 
 @pytest.mark.parametrize(
@@ -264,59 +258,38 @@ def test_concurrent_retries_of_one_message_file_once(
 
 
 def test_a_sender_over_the_rate_limit_is_told_to_slow_down(
-    settings_overrides: dict[str, Any],
+    custom_app: Callable[..., Rig],
 ) -> None:
-    from bot import create_app
-
-    settings_overrides["app"]["rate_limit_per_minute"] = 3
-    application = create_app(settings_overrides)
-    sim = WeChatSimulator(TOKEN, APP_ID, AES_KEY, flask_transport(application.test_client()))
-    texts = [sim.say("o_busy", "帮助").text for _ in range(4)]
+    rig = custom_app(app={"rate_limit_per_minute": 3})
+    texts = [rig.wechat.say("o_busy", "帮助").text for _ in range(4)]
     assert all("报备" in (t or "") for t in texts[:3])
     assert texts[3] and "太频繁" in texts[3]
-    application.extensions["baobei"]["services"].engine.dispose()
 
 
 def test_with_redis_unreachable_the_webhook_answers_and_dedups_in_the_database(
-    settings_overrides: dict[str, Any], cli: Callable[..., Any]
+    custom_app: Callable[..., Rig],
 ) -> None:
-    from bot import create_app
-
-    settings_overrides["redis"]["url"] = "redis://127.0.0.1:1/0"  # nothing listens there
-    application = create_app(settings_overrides)
-    sim = WeChatSimulator(TOKEN, APP_ID, AES_KEY, flask_transport(application.test_client()))
-    cast = Cast(
-        application.test_cli_runner().invoke
-        and (lambda *a: application.test_cli_runner().invoke(args=list(a))),
-        sim,
-    )
-    cast.project("P1", "星河湾")
-    cast.distributor("甲房产经纪有限公司")
-    agent = cast.agent("甲房产经纪有限公司")
+    rig = custom_app(redis={"url": "redis://127.0.0.1:1/0"})  # nothing listens there
+    agent = agent_of(rig)  # binding was claimed in the database: Redis is down
     first = agent.say(FILING, msg_id=770001)
-    again = agent.say(FILING, msg_id=770001)
-    engine = application.extensions["baobei"]["services"].engine
+    again = agent.say(FILING, msg_id=770001)  # filings dedup on their unique message key
     assert first.text and "报备成功" in first.text
     assert again.text == first.text
-    assert stored_rows(engine) == (1, 1)
-    with engine.connect() as conn:
+    assert stored_rows(rig.engine) == (1, 1)
+    with rig.engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(InboundMessage)) >= 1
-    engine.dispose()
 
 
 def test_wechats_published_sample_is_accepted_and_answered_encrypted(
-    settings_overrides: dict[str, Any], travel: Callable[[Any], None]
+    custom_app: Callable[..., Rig], travel: Callable[[Any], None]
 ) -> None:
     from datetime import UTC, datetime
 
-    from bot import create_app
-
-    settings_overrides["wechat"].update(
-        token=SAMPLE_TOKEN, encoding_aes_key=SAMPLE_AES_KEY, app_id=SAMPLE_APP_ID
+    rig = custom_app(
+        wechat={"token": SAMPLE_TOKEN, "encoding_aes_key": SAMPLE_AES_KEY, "app_id": SAMPLE_APP_ID}
     )
-    application = create_app(settings_overrides)
+    application, sim = rig.app, rig.wechat
     travel(datetime.fromtimestamp(int(SAMPLE_TIMESTAMP), UTC))
-    sim = WeChatSimulator(SAMPLE_TOKEN, SAMPLE_APP_ID, SAMPLE_AES_KEY, lambda q, b: (0, b""))
     query = (
         f"signature={sim._signature(SAMPLE_TIMESTAMP, SAMPLE_NONCE)}"
         f"&timestamp={SAMPLE_TIMESTAMP}&nonce={SAMPLE_NONCE}"
@@ -328,26 +301,16 @@ def test_wechats_published_sample_is_accepted_and_answered_encrypted(
     reply = sim.read_reply(200, response.get_data())
     assert reply is not None and reply.target == "oyORnuP8q7ou2gfYjqLzSIWZf0rs"
     assert "没有看懂" in reply.content  # "abcdteT" is no command: the hint comes back
-    application.extensions["baobei"]["services"].engine.dispose()
 
 
 def test_a_retry_takes_over_a_message_whose_first_attempt_never_answered(
-    settings_overrides: dict[str, Any], cli: Callable[..., Any]
+    custom_app: Callable[..., Rig],
 ) -> None:
-    """A worker that died mid-message leaves only its claim; WeChat's retry files it."""
-    from bot import create_app
-
-    settings_overrides["app"].update(claim_ttl_seconds=1, retry_wait_seconds=3.0)
-    application = create_app(settings_overrides)
-    sim = WeChatSimulator(TOKEN, APP_ID, AES_KEY, flask_transport(application.test_client()))
-    runner = application.test_cli_runner()
-    cast = Cast(lambda *args: runner.invoke(args=list(args)), sim)
-    cast.project("P1", "星河湾")
-    cast.distributor("甲房产经纪有限公司")
-    agent = cast.agent("甲房产经纪有限公司")
+    """A worker that died mid-message leaves only its claim; WeChat's retry processes it."""
+    rig = custom_app(app={"claim_ttl_seconds": 1, "retry_wait_seconds": 3.0})
+    agent = agent_of(rig)
     assert "报备成功" in agent.text(FILING)
-    store = application.extensions["baobei"]["store"]
+    store = rig.app.extensions["baobei"]["store"]
     assert store.admit("m550001", 1, None, 0).first  # the dead worker's claim
     reply = agent.say("查询", msg_id=550001)  # a query is claimed (filings dedup in the db)
     assert reply.text and "138****5678" in reply.text
-    application.extensions["baobei"]["services"].engine.dispose()
