@@ -319,3 +319,28 @@ def test_every_filing_decision_is_logged_with_rule_and_policy(
         ("R3", "protected_by_other"),
     ]
     assert all(r[2]["local_notice_minutes"] == 60 for r in rows)
+
+
+def test_an_agent_at_the_open_filings_cap_is_refused_until_one_is_cancelled(
+    cli: Callable[..., Any], travel: Travel, jia: Person
+) -> None:
+    assert cli("project", "set", "P1", "--set", "max_open_filings=2").exit_code == 0
+    travel(at(11, 22, 10, 0))
+    first = filing_number(jia.text("报备 P1 张三 13812345678 本地 明天 15:00"))
+    assert "报备成功" in jia.text("报备 P1 李四 13912345678 本地 明天 15:00")
+    refused = jia.text("报备 P1 王五 13712345678 本地 明天 15:00")
+    assert "报备失败" in refused and "上限" in refused
+    jia.text(f"取消 #{first}")
+    assert "报备成功" in jia.text("报备 P1 王五 13712345678 本地 明天 15:00")
+
+
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [("no_such_key=1", "no_such_key"), ("local_notice_minutes=soon", "local_notice_minutes")],
+)
+def test_a_bad_policy_value_is_refused_by_the_operator_command_naming_the_key(
+    cli: Callable[..., Any], setting: str, named: str
+) -> None:
+    result = cli("project", "add", "P2", "翡翠城", "--set", setting)
+    assert result.exit_code == 2 and named in result.output
+    assert cli("project", "add", "P2", "翡翠城").output.strip().splitlines()[-1] == "P2"
