@@ -324,13 +324,6 @@ def decide_ownership(
     return Decision(Reason.ACCEPTED)
 
 
-def may_replace(existing: ClientState | None, now: datetime, policy: Policy) -> bool:
-    """Whether a new filing may take the client's record over (the write's guard)."""
-    if existing is None:
-        return True
-    return decide_ownership(existing, -1, now, policy).ok
-
-
 @dataclass(frozen=True)
 class FilingFacts:
     """Everything a filing decision needs, read in one query before the write."""

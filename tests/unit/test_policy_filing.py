@@ -25,7 +25,6 @@ from models.policy import (
     decide_ownership,
     mask_matches,
     mask_phone,
-    may_replace,
 )
 
 pytestmark = pytest.mark.unit
@@ -409,13 +408,6 @@ def test_a_blacklisted_distributor_is_told_so_before_anything_about_the_client()
     )
 
     assert decision.reason is Reason.DISTRIBUTOR_NOT_ALLOWED
-
-
-def test_may_replace_allows_only_a_free_client_to_be_taken_over():
-    assert may_replace(None, NOW, POLICY) is True
-    assert may_replace(ClientState("filed", OTHER, end_of(11, 27)), NOW, POLICY) is False
-    assert may_replace(ClientState("filed", OTHER, end_of(11, 21)), NOW, POLICY) is True
-    assert may_replace(ClientState("known", known_source="own"), NOW, POLICY) is False
 
 
 # ---------------------------------------------------------------- R4 arrival inside protection
