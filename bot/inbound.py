@@ -29,7 +29,7 @@ from models import inbound as db_dedup
 logger = logging.getLogger(__name__)
 
 HOSTILE_MARKERS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
-SILENT_EVENTS = {"unsubscribe", "view", "location", "templatesendjobfinish"}
+RATE_WINDOW_SECONDS = 60  # app.rate_limit_per_minute counts per sender in this window
 TEXTUAL_TYPES = {"text", "event"}
 
 
@@ -166,11 +166,12 @@ class Gateway:
                 message, parsed, Inbound(message.source, key, now)
             )
         try:
-            admission = self.store.admit(key, self.claim_ttl, sender, 60 if self.rate_limit else 0)
+            window = RATE_WINDOW_SECONDS if self.rate_limit else 0
+            admission = self.store.admit(key, self.claim_ttl, sender, window)
             first, count, durable = admission.first, admission.count, False
         except StoreUnavailable:
             logger.warning("store unavailable, dedup falls back to the database msg=%s", key)
-            first = db_dedup.claim(self.services.engine, key, clock.now(self.services.tz))
+            first = db_dedup.claim(self.services.engine, key, now)
             count, durable = 0, True
         reply: str | None = None
         if not first:
@@ -190,7 +191,7 @@ class Gateway:
     def _answer_self_deduplicating(self, message: Any, parsed: Any, inbound: Inbound) -> str:
         if self.rate_limit:
             try:
-                if self.store.count(inbound.openid, 60) > self.rate_limit:
+                if self.store.count(inbound.openid, RATE_WINDOW_SECONDS) > self.rate_limit:
                     return replies.RATE_LIMITED
             except StoreUnavailable:
                 logger.warning("store unavailable, rate limit skipped msg=%s", inbound.msg_key)
@@ -282,6 +283,4 @@ class Gateway:
             return router.handle_click(message.key or "", self.services, inbound)
         if event in ("subscribe", "subscribe_scan", "scan"):
             return replies.WELCOME
-        if event in SILENT_EVENTS:
-            return None
-        return None
+        return None  # unsubscribe, VIEW, LOCATION, TEMPLATESENDJOBFINISH: nothing to say
