@@ -306,6 +306,11 @@ class ClientState:
     known_source: str | None = None
 
 
+def is_protected(protected_until: datetime | None, now: datetime) -> bool:
+    """A protection holds through the last instant of its end day (R4, R5)."""
+    return protected_until is not None and now <= protected_until
+
+
 def decide_ownership(
     existing: ClientState | None, distributor_id: int, now: datetime, policy: Policy
 ) -> Decision:
@@ -314,8 +319,7 @@ def decide_ownership(
         return Decision(Reason.ACCEPTED)
     if existing.state == "known":
         return Decision(Reason.KNOWN_TO_SITE, known_source=existing.known_source)
-    protected = existing.protected_until is not None and now <= existing.protected_until
-    if protected:
+    if is_protected(existing.protected_until, now):
         if existing.owner_distributor_id == distributor_id:
             return Decision(Reason.ALREADY_YOURS, protected_until=existing.protected_until)
         return Decision(Reason.PROTECTED_BY_OTHER, protected_until=existing.protected_until)
@@ -380,7 +384,8 @@ def effective_status(filing: FilingState, now: datetime) -> str:
 
     Derived from the clock rather than stored, so no job has to run for it to be true.
     """
-    if filing.status == "filed" and filing.protected_until and now > filing.protected_until:
+    until = filing.protected_until
+    if filing.status == "filed" and until is not None and not is_protected(until, now):
         return "lapsed"
     return filing.status
 
