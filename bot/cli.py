@@ -8,7 +8,6 @@ stderr.
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 from typing import Any
 
 import click
@@ -17,10 +16,11 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from handlers.context import Services
-from models import accounts, audit, clock, known, migrate
+from models import accounts, audit, clock, known, migrate, queries
 from models.db import make_session_factory
-from models.entities import Filing, Project
+from models.entities import Project
 from models.policy import PolicyError
+from scheduler import jobs
 
 
 def _services() -> Services:
@@ -169,9 +169,7 @@ audit_group = AppGroup("audit", help="The decision log's hash chain.")
 
 @audit_group.command("seal")
 def audit_seal() -> None:
-    settle = _services().settings["scheduler"]["audit_settle_seconds"]
-    with _session() as session:
-        count = audit.seal(session, _now(), settle)
+    count = jobs.seal_decisions(_services(), _now())
     click.echo(f"sealed {count} entries", err=True)
 
 
@@ -216,20 +214,9 @@ visits = AppGroup("visits", help="Reported and expected visits.")
 def visits_today(project_code: str) -> None:
     """The day's expected visits of a project (filings and 带看 reports), by time."""
     tz = _services().tz
-    now = _now()
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     with make_session_factory(_services().engine)() as session:
         found = accounts.find_project(session, project_code)
-        rows = session.scalars(
-            select(Filing)
-            .where(
-                Filing.project_id == found.id,
-                Filing.status == "filed",
-                Filing.expected_arrival_at >= start,
-                Filing.expected_arrival_at < start + timedelta(days=1),
-            )
-            .order_by(Filing.expected_arrival_at)
-        ).all()
+        rows = queries.expected_visits(session, found.id, _now().date(), tz)
     for row in rows:
         click.echo(
             f"{row.expected_arrival_at.astimezone(tz):%H:%M}\t#{row.id}\t"

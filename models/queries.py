@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, exists, select
+from sqlalchemy.orm import Session
 
 from models.entities import Agent, Filing, VisitReport
 from models.policy import FilingState, effective_status
@@ -77,3 +79,26 @@ def agent_filings(
             )
         )
     return result, len(rows) > page_size
+
+
+def expected_visits(session: Session, project_id: int, day: date, tz: ZoneInfo) -> list[Filing]:
+    """A project's open filings expected on ``day`` (local), by time.
+
+    A 带看 report moves a filing's expected arrival, and a filing whose expected arrival
+    already falls on the day counts as that day's report (R5), so this one list serves the
+    front desk for both.
+    """
+    start = datetime.combine(day, time(), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
+    return list(
+        session.scalars(
+            select(Filing)
+            .where(
+                Filing.project_id == project_id,
+                Filing.status == "filed",
+                Filing.expected_arrival_at >= start,
+                Filing.expected_arrival_at < end,
+            )
+            .order_by(Filing.expected_arrival_at)
+        )
+    )
