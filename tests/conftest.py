@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -30,20 +29,14 @@ from bot import create_app
 from bot.fakeapi import FakeState, FakeWeChatServer
 from bot.simulator import WeChatSimulator, flask_transport
 from models import migrate
-from models.db import Base, make_engine
+from models.db import Base
 
-TZ = ZoneInfo("Asia/Shanghai")
 PG_SERVER = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 BACKENDS = os.environ.get("BAOBEI_TEST_BACKENDS", "sqlite,postgresql").split(",")
 TOKEN = "test-token"
 APP_ID = "wx5823bf96d3bd56c7"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"  # WeChat's documented sample key
-
-
-def at(month: int, day: int, hour: int = 0, minute: int = 0, year: int = 2026) -> datetime:
-    """An instant in the project's time zone, as the rule book writes them."""
-    return datetime(year, month, day, hour, minute, tzinfo=TZ)
 
 
 @pytest.fixture(scope="session")
@@ -206,6 +199,3 @@ def cli(app: Flask) -> Callable[..., Any]:
         return result
 
     return invoke
-
-
-__all__ = ["at", "make_engine"]

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, func, select
 
 from bot.simulator import WeChatSimulator
 from models.entities import Client, Decision, Filing
-from tests.conftest import at
 from tests.e2e.conftest import JIA
+from tests.moments import at
 from tests.people import Cast, Person, filing_number
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from models.entities import Decision, Filing, VisitReport
-from tests.conftest import at
+from tests.moments import at
 from tests.people import Person, filing_number
 
 pytestmark = pytest.mark.e2e

@@ -43,7 +43,8 @@ from sqlalchemy import Engine, create_engine, text
 from bot import create_app
 from bot.simulator import Reply, WeChatSimulator, http_transport
 from models import migrate
-from tests.conftest import AES_KEY, APP_ID, PG_SERVER, REDIS_URL, TOKEN, TZ
+from tests.conftest import AES_KEY, APP_ID, PG_SERVER, REDIS_URL, TOKEN
+from tests.moments import TZ
 from tests.people import Person, last_line
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, delete, select, update
 
 from bot.simulator import WeChatSimulator
 from models.entities import Decision
-from tests.conftest import at
+from tests.moments import at
 from tests.people import Cast
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from models.entities import Decision
-from tests.conftest import at
+from tests.moments import at
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

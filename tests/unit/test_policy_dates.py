@@ -7,7 +7,6 @@ month end, year end, 29 February, and instants given in UTC.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,22 +23,12 @@ from models.policy import (
     renewed_end,
     visit_protection_end,
 )
+from tests.moments import TZ, at, end_of
 
 pytestmark = pytest.mark.unit
 
-TZ = ZoneInfo("Asia/Shanghai")
 POLICY = Policy()
 ONE_SECOND = timedelta(seconds=1)
-
-
-def at(month: int, day: int, h: int, m: int, year: int = 2026) -> datetime:
-    """A wall-clock minute in Asia/Shanghai."""
-    return datetime(year, month, day, h, m, tzinfo=TZ)
-
-
-def end_of(month: int, day: int, year: int = 2026) -> datetime:
-    """The rule book's "until MM-DD 23:59:59": the last instant of that local day."""
-    return datetime(year, month, day, 23, 59, 59, 999999, tzinfo=TZ)
 
 
 def utc(month: int, day: int, h: int, m: int, year: int = 2026) -> datetime:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -26,24 +25,14 @@ from models.policy import (
     mask_matches,
     mask_phone,
 )
+from tests.moments import TZ, at, end_of
 
 pytestmark = pytest.mark.unit
 
-TZ = ZoneInfo("Asia/Shanghai")
 POLICY = Policy()
 ONE_SECOND = timedelta(seconds=1)
 ME = 1  # the filing agent's distributor
 OTHER = 4242  # another distributor; must never show in a refusal
-
-
-def at(month: int, day: int, h: int, m: int, year: int = 2026) -> datetime:
-    """A wall-clock minute in Asia/Shanghai."""
-    return datetime(year, month, day, h, m, tzinfo=TZ)
-
-
-def end_of(month: int, day: int, year: int = 2026) -> datetime:
-    """The rule book's "until MM-DD 23:59:59": the last instant of that local day."""
-    return datetime(year, month, day, 23, 59, 59, 999999, tzinfo=TZ)
 
 
 def facts(

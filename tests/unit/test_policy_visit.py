@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,24 +15,14 @@ from models.policy import (
     effective_status,
     filing_protection_end,
 )
+from tests.moments import TZ, at, end_of
 
 pytestmark = pytest.mark.unit
 
-TZ = ZoneInfo("Asia/Shanghai")
 POLICY = Policy()
 ONE_SECOND = timedelta(seconds=1)
 AGENT = 11
 OTHER_AGENT = 12
-
-
-def at(month: int, day: int, h: int, m: int, year: int = 2026) -> datetime:
-    """A wall-clock minute in Asia/Shanghai."""
-    return datetime(year, month, day, h, m, tzinfo=TZ)
-
-
-def end_of(month: int, day: int, year: int = 2026) -> datetime:
-    """The rule book's "until MM-DD 23:59:59": the last instant of that local day."""
-    return datetime(year, month, day, 23, 59, 59, 999999, tzinfo=TZ)
 
 
 def filing(
