@@ -10,4 +10,6 @@ ruff check bot handlers models scheduler tests
 # the pure modules strictly (they decide rulings), the rest for what mypy can see
 mypy --strict models/policy.py handlers/commands.py handlers/grammar.py handlers/timeparse.py
 mypy --ignore-missing-imports bot handlers models scheduler
+# the layer contract in pyproject.toml: bot -> handlers -> models, the scheduler apart
+lint-imports --no-cache --no-logo
 exec python -m pytest "$@"
