@@ -1,0 +1,41 @@
+"""The fake's own ``/_fake/`` endpoints: other processes (the simulator, a script) steer
+it and read what it received, as tests do through ``FakeState`` in-process.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, request
+
+from bot.fakeapi.api import json_body
+from bot.fakeapi.state import FakeState
+
+
+def register_control(app: Flask, state: FakeState) -> None:
+    """Endpoints for other processes (simulator, benchmarks) to steer and read the fake."""
+
+    @app.post("/_fake/fail")
+    def control_fail() -> Response:
+        data = json_body() or {}
+        times = int(data.get("times", 1))
+        if data.get("status") is not None:
+            state.fail_http(str(data["path"]), int(data["status"]), times)
+        else:
+            state.fail(str(data["path"]), int(data["errcode"]), times)
+        return jsonify({"ok": True})
+
+    @app.get("/_fake/sent")
+    def control_sent() -> Response:
+        """A JSON list of pushes, oldest first, like ``FakeState.sent``."""
+        touser = request.args.get("touser")
+        with state.lock:
+            sent = state.sends_to(touser) if touser else list(state.sent)
+        return jsonify(sent)
+
+    @app.post("/_fake/reset")
+    def control_reset() -> Response:
+        state.reset()
+        return jsonify({"ok": True})
+
+    @app.get("/_fake/stats")
+    def control_stats() -> Response:
+        return jsonify(state.stats())
