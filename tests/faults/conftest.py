@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.faults.support import (
+from tests.faults.support.fixtures import (
     fresh_database_url,
     postgres_server,
     redis_server,

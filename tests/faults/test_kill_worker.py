@@ -19,20 +19,15 @@ import pytest
 from sqlalchemy import Engine, text
 
 from tests.conftest import REDIS_URL
-from tests.faults.support import (
-    FilingAttempt,
-    Gunicorn,
-    UniqueClients,
-    arrival_text,
+from tests.faults.support.accounting import (
     assert_acknowledged_filings_kept_once,
-    database_engine,
     filings_of_message,
-    run_filing_load,
-    seed_cast,
-    send_filing,
-    service_environment,
-    wait_until,
 )
+from tests.faults.support.cast import arrival_text, seed_cast
+from tests.faults.support.load import FilingAttempt, UniqueClients, run_filing_load, send_filing
+from tests.faults.support.postgres import database_engine
+from tests.faults.support.processes import wait_until
+from tests.faults.support.service import Gunicorn, service_environment
 
 pytestmark = pytest.mark.faults
 

@@ -16,22 +16,15 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.conftest import REDIS_URL
-from tests.faults.support import (
-    FilingAttempt,
-    Gunicorn,
-    PrivatePostgres,
-    UniqueClients,
-    arrival_text,
+from tests.faults.support.accounting import (
     assert_acknowledged_filings_kept_once,
-    database_engine,
     filings_without_a_decision,
-    fresh_database,
-    run_filing_load,
-    seed_cast,
-    send_filing,
-    service_environment,
-    tail,
 )
+from tests.faults.support.cast import arrival_text, seed_cast
+from tests.faults.support.load import FilingAttempt, UniqueClients, run_filing_load, send_filing
+from tests.faults.support.postgres import PrivatePostgres, database_engine, fresh_database
+from tests.faults.support.processes import tail
+from tests.faults.support.service import Gunicorn, service_environment
 
 pytestmark = pytest.mark.faults
 

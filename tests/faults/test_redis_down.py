@@ -15,21 +15,16 @@ from functools import partial
 
 import pytest
 
-from tests.faults.support import (
-    FilingAttempt,
-    Gunicorn,
-    PrivateRedis,
-    UniqueClients,
-    arrival_text,
-    at_once,
+from tests.faults.support.accounting import (
     database_dedup_claims,
-    database_engine,
     filings_of_message,
     filings_without_a_decision,
-    seed_cast,
-    send_filing,
-    service_environment,
 )
+from tests.faults.support.cast import arrival_text, seed_cast
+from tests.faults.support.load import FilingAttempt, UniqueClients, at_once, send_filing
+from tests.faults.support.postgres import database_engine
+from tests.faults.support.redis_servers import PrivateRedis
+from tests.faults.support.service import Gunicorn, service_environment
 from tests.people import Person
 
 pytestmark = pytest.mark.faults

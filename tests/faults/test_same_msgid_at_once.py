@@ -14,18 +14,11 @@ from functools import partial
 import pytest
 
 from tests.conftest import REDIS_URL
-from tests.faults.support import (
-    FilingAttempt,
-    Gunicorn,
-    UniqueClients,
-    arrival_text,
-    at_once,
-    database_engine,
-    filings_of_message,
-    seed_cast,
-    send_filing,
-    service_environment,
-)
+from tests.faults.support.accounting import filings_of_message
+from tests.faults.support.cast import arrival_text, seed_cast
+from tests.faults.support.load import FilingAttempt, UniqueClients, at_once, send_filing
+from tests.faults.support.postgres import database_engine
+from tests.faults.support.service import Gunicorn, service_environment
 
 pytestmark = pytest.mark.faults
 

@@ -15,20 +15,11 @@ from functools import partial
 import pytest
 
 from tests.conftest import REDIS_URL
-from tests.faults.support import (
-    FilingAttempt,
-    Gunicorn,
-    arrival_text,
-    assert_acknowledged_filings_kept_once,
-    at_once,
-    database_engine,
-    filing_rows,
-    run_filing_load,
-    seed_cast,
-    send_filing,
-    service_environment,
-    spelled,
-)
+from tests.faults.support.accounting import assert_acknowledged_filings_kept_once, filing_rows
+from tests.faults.support.cast import arrival_text, seed_cast, spelled
+from tests.faults.support.load import FilingAttempt, at_once, run_filing_load, send_filing
+from tests.faults.support.postgres import database_engine
+from tests.faults.support.service import Gunicorn, service_environment
 
 pytestmark = pytest.mark.faults
 
