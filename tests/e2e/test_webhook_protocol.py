@@ -15,7 +15,8 @@ from wechatpy.crypto import WeChatCrypto
 from bot.simulator import WeChatSimulator, flask_transport
 from models.entities import Decision, Filing, InboundMessage
 from tests.conftest import AES_KEY, APP_ID, TOKEN, Rig
-from tests.people import Person, agent_of
+from tests.e2e.conftest import JIA
+from tests.people import Cast, Person, agent_of, filing_number, last_line
 from tests.samples import (
     OFFICIAL_SAMPLE,
     SAMPLE_AES_KEY,
@@ -235,6 +236,32 @@ def test_a_retried_message_is_filed_once_and_gets_the_same_reply(
     assert first.text and "报备成功" in first.text
     assert again.text == first.text == third.text
     assert stored_rows(engine) == (1, 1)
+
+
+def test_a_retried_binding_is_answered_as_the_first_was(
+    cast: Cast, cli: Callable[..., Any], wechat: WeChatSimulator
+) -> None:
+    # Processed twice, the retry would meet its own used invite code: "邀请码无效".
+    code = last_line(cli("distributor", "invite", JIA).output)
+    newcomer = Person("o_retrying", wechat)
+    first = newcomer.say(f"绑定 {code} 王小明", msg_id=880101)
+    again = newcomer.say(f"绑定 {code} 王小明", msg_id=880101)
+    assert first.text and "绑定成功" in first.text
+    assert again.text == first.text
+
+
+def test_a_retried_cancel_is_answered_as_the_first_was_and_logged_once(
+    agent: Person, engine: Engine
+) -> None:
+    # Processed twice, the retry would be refused as already cancelled and logged again.
+    number = filing_number(agent.text(FILING))
+    first = agent.say(f"取消 #{number}", msg_id=880201)
+    again = agent.say(f"取消 #{number}", msg_id=880201)
+    assert first.text and "已取消" in first.text
+    assert again.text == first.text
+    with engine.connect() as conn:
+        cancels = select(func.count()).select_from(Decision).where(Decision.action == "cancel")
+        assert conn.scalar(cancels) == 1
 
 
 def test_concurrent_retries_of_one_message_file_once(

@@ -1,4 +1,9 @@
-"""Every command the grammar can produce has a handler; every menu key is a command."""
+"""Every command the grammar can produce has a handler; every menu key is a command.
+
+Which commands may skip the dedup claim (``router.SELF_DEDUPLICATING``) is tested by its
+effect, in tests/e2e/test_webhook_protocol.py: a retried 绑定 or 取消 is answered as the
+first was and acts once; a retried 报备 is filed once.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +26,3 @@ def test_every_menu_key_maps_to_a_command_with_a_handler() -> None:
     for key, command in router.MENU_KEYS.items():
         assert type(command) in router.HANDLERS, key
 
-
-def test_only_commands_that_carry_the_message_key_to_a_unique_column_skip_the_claim() -> None:
-    # FileClients writes filings.source_msg (unique) for every client of the message;
-    # adding a command here without such a column would let a retry write twice.
-    assert router.SELF_DEDUPLICATING == (commands.FileClients,)
