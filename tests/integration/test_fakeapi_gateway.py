@@ -260,7 +260,7 @@ def test_control_endpoints_steer_the_fake_from_another_process(fake, gateway):
     assert fake.state.stats() == {"token_fetches": 0, "sent_count": 0}
 
 
-def test_the_fake_runs_as_a_module_and_prints_its_url_last():
+def test_the_fake_run_as_a_module_receives_a_push_and_shows_it(prefix):
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.fakeapi", "--port", "0"],
         stdout=subprocess.PIPE,
@@ -270,8 +270,13 @@ def test_the_fake_runs_as_a_module_and_prints_its_url_last():
     try:
         url = process.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:")
+
+        WeChatGateway(settings_for(url, prefix), None).send_text("oA", "报备成功 #1")
+
+        sent = requests.get(f"{url}/_fake/sent", params={"touser": "oA"}, timeout=5).json()
+        assert [s["payload"]["text"]["content"] for s in sent] == ["报备成功 #1"]
         stats = requests.get(f"{url}/_fake/stats", timeout=5).json()
-        assert stats == {"token_fetches": 0, "sent_count": 0}
+        assert stats == {"token_fetches": 1, "sent_count": 1}
     finally:
         process.terminate()
         process.wait(timeout=10)
