@@ -218,21 +218,14 @@ def ratio_table(found: list[dict[str, Any]]) -> list[str]:
 
 
 def summary(meta: dict[str, Any], records: list[dict[str, Any]]) -> str:
-    m = meta["machine"]
-    pkgs = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+    facts = "; ".join(f"{k} {v}" for k, v in meta["machine"].items())
     out = [
         "# Webhook benchmark",
         "",
         f"Command: `{' '.join(meta['argv'])}` — {meta['elapsed_s'] / 60:.1f} min; main-phase"
         f" worker model **{meta['model']}**.",
         "",
-        f"Machine: {m['nproc']} × {m['cpu_model']}, {m['memory']}, kernel {m['kernel']};"
-        f" Python {m['python']}; {m['postgresql']} ({m['postgresql_settings']});"
-        f" Redis {m['redis']}; {m['wrk']}; {pkgs}.",
-        "",
-        f"Code measured: HEAD {m['code']['head']}, app sources sha256"
-        f" {m['code']['app_sources_sha256']}, uncommitted in bot/ handlers/ models/:"
-        f" {', '.join(m['code']['app_changes_uncommitted']) or 'none'}.",
+        f"Machine and code: {facts}.",
         "",
         "Medians over repetitions, (min–max) in brackets. CPU is utime+stime from /proc per"
         " completed request: server = gunicorn master + workers; PostgreSQL = the backends"

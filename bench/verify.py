@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.apps import Credentials
-from bench.loadgen import agent_openid, arrival_text, filing_text, index_of
+from bench.common import Credentials, index_of
+from bench.loadgen import arrival_text, filing_text, offline_simulator, sender
 from bot.simulator import WeChatSimulator, http_transport
 
 FILED = "报备成功"
@@ -71,10 +71,10 @@ def read_capture(files: list[Path]) -> Iterator[tuple[int, bytes]]:
 
 
 def check_replies(
-    creds: Credentials, files: list[Path], filing: bool, sample_every: int = 1
+    creds: Credentials, files: list[Path], filing: bool
 ) -> ReplyCheck:
-    """Decrypt every ``sample_every``-th 200 reply (1 = all); count the rest by status."""
-    sim = WeChatSimulator(creds.token, creds.app_id, creds.aes_key, post=lambda _q, _b: (0, b""))
+    """Decrypt every 200 reply; count the rest by status."""
+    sim = offline_simulator(creds)
     check = ReplyCheck()
     for status, body in read_capture(files):
         check.replies += 1
@@ -82,8 +82,6 @@ def check_replies(
             check.other_status[status] = check.other_status.get(status, 0) + 1
             continue
         check.ok_status += 1
-        if sample_every > 1 and check.ok_status % sample_every:
-            continue
         try:
             message = sim.read_reply(status, body)
         except Exception as error:  # a reply WeChat would reject is a wrong answer
@@ -154,7 +152,7 @@ def precheck_filing(creds: Credentials, url: str, first_index: int, count: int =
     arrival = arrival_text()
     last_xml, last_text = "", ""
     for index in range(first_index, first_index + count):
-        last_xml = sim.text_xml(agent_openid(index % 1000), filing_text(index, arrival))
+        last_xml = sim.text_xml(sender(index), filing_text(index, arrival))
         reply = sim.send(last_xml)
         last_text = reply.text or ""
         if reply.status != 200 or FILED not in last_text:
@@ -168,7 +166,7 @@ def precheck_filing(creds: Credentials, url: str, first_index: int, count: int =
 def precheck_echo(creds: Credentials, url: str) -> list[str]:
     sim = WeChatSimulator(creds.token, creds.app_id, creds.aes_key, http_transport(url))
     text = filing_text(0, arrival_text())
-    reply = sim.say(agent_openid(0), text)
+    reply = sim.say(sender(0), text)
     if reply.status != 200 or reply.text != text:
         return [f"echo: HTTP {reply.status}, reply {reply.text!r}"]
     return []
