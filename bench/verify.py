@@ -70,9 +70,7 @@ def read_capture(files: list[Path]) -> Iterator[tuple[int, bytes]]:
             yield status, body
 
 
-def check_replies(
-    creds: Credentials, files: list[Path], filing: bool
-) -> ReplyCheck:
+def check_replies(creds: Credentials, files: list[Path], filing: bool) -> ReplyCheck:
     """Decrypt every 200 reply; count the rest by status."""
     sim = offline_simulator(creds)
     check = ReplyCheck()
