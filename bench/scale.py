@@ -156,7 +156,7 @@ def seeding_table(seeds: list[Seeded]) -> list[str]:
     out = ["| database | rows | migrate s | COPY + FK check s | VACUUM s | size MiB |"]
     out.append("| --- | ---: | ---: | ---: | ---: | ---: |")
     for x in seeds:
-        mib = x.sizes["(database)"] / 2**20
+        mib = x.size / 2**20
         out.append(
             f"| {x.database} | {x.rows:,} | {x.migrate_s:.1f} | {x.copy_s:.1f}"
             f" | {x.vacuum_s:.1f} | {mib:,.0f} |"

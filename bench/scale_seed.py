@@ -42,6 +42,7 @@ from psycopg import sql
 from bench.common import TZ, agent_openid, dsn, recreate_database, sa_url
 from models import migrate
 from models import policy as rules
+from models.db import Base
 
 CLIENTS_PER_PROJECT = 100_000
 MASK_STEP = 7919
@@ -95,7 +96,7 @@ class Seeded:
     migrate_s: float
     copy_s: float  # generate + COPY + reference check
     vacuum_s: float
-    sizes: dict[str, int]
+    size: int  # bytes, the whole database
 
     @property
     def total_s(self) -> float:
@@ -369,45 +370,22 @@ def fix_sequences(conn: psycopg.Connection) -> None:
     conn.commit()
 
 
-def table_sizes(database: str) -> dict[str, int]:
-    """Total bytes (heap + indexes + TOAST) per table, and the whole database."""
-    with psycopg.connect(dsn(database)) as conn:
-        rows = conn.execute(
-            "SELECT relname, pg_total_relation_size(oid) FROM pg_class"
-            " WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
-        ).fetchall()
-        sizes = {name: int(size) for name, size in rows}
-        sizes["(database)"] = int(
-            conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
-        )
-    return sizes
-
-
-# Every foreign key of the four loaded tables: (table, column, referenced table).
-REFERENCES = (
-    ("clients", "project_id", "projects"),
-    ("clients", "owner_agent_id", "agents"),
-    ("clients", "owner_distributor_id", "distributors"),
-    ("filings", "project_id", "projects"),
-    ("filings", "client_id", "clients"),
-    ("filings", "agent_id", "agents"),
-    ("filings", "distributor_id", "distributors"),
-    ("visit_reports", "filing_id", "filings"),
-    ("visit_reports", "agent_id", "agents"),
-    ("visit_reports", "project_id", "projects"),
-)
-
-
 def check_references(conn: psycopg.Connection) -> None:
     """The checks the skipped foreign-key triggers would have made, one anti-join each."""
-    for table, column, target in REFERENCES:
-        query = sql.SQL(
-            "SELECT count(*) FROM {t} WHERE {c} IS NOT NULL"
-            " AND NOT EXISTS (SELECT 1 FROM {r} WHERE {r}.id = {t}.{c})"
-        ).format(t=sql.Identifier(table), c=sql.Identifier(column), r=sql.Identifier(target))
-        row = conn.execute(query).fetchone()
-        if row is None or row[0]:
-            raise AssertionError(f"{table}.{column}: {row} rows reference no {target}")
+    for table in ("clients", "filings", "decisions", "visit_reports"):
+        for fk in Base.metadata.tables[table].foreign_keys:
+            query = sql.SQL(
+                "SELECT count(*) FROM {t} WHERE {c} IS NOT NULL"
+                " AND NOT EXISTS (SELECT 1 FROM {r} WHERE {r}.{k} = {t}.{c})"
+            ).format(
+                t=sql.Identifier(table),
+                c=sql.Identifier(fk.parent.name),
+                r=sql.Identifier(fk.column.table.name),
+                k=sql.Identifier(fk.column.name),
+            )
+            row = conn.execute(query).fetchone()
+            if row is None or row[0]:
+                raise AssertionError(f"{table}.{fk.parent.name}: {row} rows reference nothing")
 
 
 def seed(database: str, rows: int, batch: int = 50_000, seed_value: int = 20261126) -> Seeded:
@@ -439,7 +417,8 @@ def seed(database: str, rows: int, batch: int = 50_000, seed_value: int = 202611
     with psycopg.connect(dsn(database), autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '256MB'")
         conn.execute("VACUUM (ANALYZE)")
-    vacuum_s = time.perf_counter() - started
+        vacuum_s = time.perf_counter() - started
+        size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
     return Seeded(
         database=database,
         url=sa_url(database),
@@ -451,5 +430,5 @@ def seed(database: str, rows: int, batch: int = 50_000, seed_value: int = 202611
         migrate_s=migrate_s,
         copy_s=copy_s,
         vacuum_s=vacuum_s,
-        sizes=table_sizes(database),
+        size=int(size[0]) if size else 0,
     )
