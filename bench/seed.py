@@ -8,6 +8,7 @@ invite codes, as ``flask --app bot`` commands would leave them.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import Any, LiteralString
 
@@ -21,7 +22,9 @@ from bench.loadgen import AGENTS, sender
 from bot.config import DEFAULTS
 from models import accounts, migrate
 
-BENCH_DB, FLOOR_DB = "baobei_bench", "baobei_bench_floor"
+# BENCH_DB names another database, so two checkouts on one machine do not drop each other's
+BENCH_DB = os.environ.get("BENCH_DB", "baobei_bench")
+FLOOR_DB = f"{BENCH_DB}_floor"
 BENCH_URL, FLOOR_DSN = sa_url(BENCH_DB), dsn(FLOOR_DB)
 DISTRIBUTORS = 50
 

@@ -3,18 +3,17 @@
 Throughput means nothing if the replies were wrong, so after each run:
 - echo targets (a, b, c): each 200 reply decrypts (its signature holds) and its content is
   one of the filing texts that were sent;
-- the filing path (d): the number of 200 replies whose content holds 报备成功 equals the
-  number of new ``filed`` rows in the database;
-- the floor (b): new rows equal 200 replies.
-Before (d)'s load, ``precheck_filing`` files a few clients over plain HTTP (requests +
-``WeChatSimulator.read_reply``) and sends one again to see the retry answered the same.
+- the filing path (d) and the floor (b): replies are matched one by one, by client name,
+  with the rows the run wrote (``durability``).
+Before the load, ``precheck_filing`` files a few clients over plain HTTP and sends one
+again to see WeChat's retry answered the same; the echo targets get one echo.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench.common import Credentials, index_of
@@ -42,32 +41,19 @@ class ReplyCheck:
     answered: set[int] = field(default_factory=set)  # message indices with a good reply
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "replies": self.replies,
-            "ok_status": self.ok_status,
-            "decrypted": self.decrypted,
-            "filed": self.filed,
-            "echoed": self.echoed,
-            "bad": self.bad,
-            "duplicates": self.duplicates,
-            "other_status": self.other_status,
-            "examples": self.examples[:3],
-        }
+        return asdict(self) | {"examples": self.examples[:3], "answered": len(self.answered)}
 
 
 def read_capture(files: list[Path]) -> Iterator[tuple[int, bytes]]:
     """Records ``<status> <length>\\n<body>\\n`` as written by ``bench/wrk.lua``."""
     for file in files:
-        if not file.exists():
-            continue
-        data = file.read_bytes()
+        data = file.read_bytes() if file.exists() else b""
         pos = 0
         while pos < len(data):
             end = data.index(b"\n", pos)
             status, length = (int(v) for v in data[pos:end].split())
-            body = data[end + 1 : end + 1 + length]
+            yield status, data[end + 1 : end + 1 + length]
             pos = end + 1 + length + 1
-            yield status, body
 
 
 def check_replies(creds: Credentials, files: list[Path], filing: bool) -> ReplyCheck:
@@ -88,18 +74,16 @@ def check_replies(creds: Credentials, files: list[Path], filing: bool) -> ReplyC
             continue
         content = getattr(message, "content", None) or ""
         check.decrypted += 1
-        if filing and FILED in content:
-            check.filed += 1
-        elif not filing and FILING_TEXT.match(content):
-            check.echoed += 1
-        else:
+        good = FILED in content if filing else FILING_TEXT.match(content)
+        if not good:
             check.bad += 1
             check.examples.append(content[:120])
             continue
+        check.filed += filing
+        check.echoed += not filing
         client = CLIENT.search(content)
         index = index_of(client.group(1)) if client else -1
-        if index in check.answered:
-            check.duplicates += 1
+        check.duplicates += index in check.answered
         check.answered.add(index)
     return check
 
@@ -116,30 +100,22 @@ class Durability:
     rows: int
     answered: int
     answered_without_row: int
-    rows_without_reply: int
+    rows_without_reply_in_flight_at_stop: int
     connections: int
 
     @property
     def ok(self) -> bool:
-        return self.answered_without_row == 0 and self.rows_without_reply <= self.connections
+        in_flight = self.rows_without_reply_in_flight_at_stop
+        return self.answered_without_row == 0 and in_flight <= self.connections
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "rows": self.rows,
-            "answered": self.answered,
-            "answered_without_row": self.answered_without_row,
-            "rows_without_reply_in_flight_at_stop": self.rows_without_reply,
-            "ok": self.ok,
-        }
+        return asdict(self) | {"ok": self.ok}
 
 
 def durability(rows: set[int], check: ReplyCheck, connections: int) -> Durability:
+    answered = check.answered
     return Durability(
-        rows=len(rows),
-        answered=len(check.answered),
-        answered_without_row=len(check.answered - rows),
-        rows_without_reply=len(rows - check.answered),
-        connections=connections,
+        len(rows), len(answered), len(answered - rows), len(rows - answered), connections
     )
 
 

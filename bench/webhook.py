@@ -29,7 +29,7 @@ import shutil
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -63,24 +63,6 @@ TARGETS = (
 
 
 @dataclass
-class Options:
-    reps: int = 3
-    seconds: float = 10.0
-    warmup: float = 2.0
-    connections: list[int] = field(default_factory=lambda: [16, 64])
-    wrk_threads: int = 2
-    model: str = "auto"
-    compare_models: list[str] = field(default_factory=lambda: ["sync:2", "sync:4", "gthread:2x4"])
-    compare_seconds: float = 5.0
-    targets: str = "abcd"
-    out: Path = RESULTS / date.today().isoformat()
-    quiet_cores: float = 0.15
-    quiet_wait: float = 60.0
-    other_cores_limit: float = 0.25
-    retries: int = 2
-
-
-@dataclass
 class Measured:
     """One wrk run and what was checked after it."""
 
@@ -93,7 +75,7 @@ class Measured:
 class Bench:
     """Runs phases and collects one record per measured wrk run."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: argparse.Namespace) -> None:
         self.opt = options
         self.creds = Credentials()
         self.raw = options.out / "raw"
@@ -272,7 +254,7 @@ def record(server: Server, conns: int, run: Measured) -> dict[str, Any]:
     }
 
 
-def parse_args(argv: list[str] | None = None) -> Options:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/run.sh", description=__doc__.split("\n")[0])
     p.add_argument("--reps", type=int, default=3, help="repetitions of the main phase")
     p.add_argument("--seconds", type=float, default=10.0, help="measured seconds per run")
@@ -288,31 +270,16 @@ def parse_args(argv: list[str] | None = None) -> Options:
     p.add_argument("--quiet-wait", type=float, default=60.0, help="longest wait, seconds")
     p.add_argument("--other-cores-limit", type=float, default=0.25, help="above it: again")
     p.add_argument("--retries", type=int, default=2, help="extra attempts per measured run")
-    p.add_argument(
-        "--smoke", action="store_true", help="about a minute, (c) left out; results in /tmp"
-    )
+    p.add_argument("--smoke", action="store_true", help="a minute, (c) left out; in /tmp")
     a = p.parse_args(argv)
     if a.smoke:
         a.reps, a.seconds, a.warmup, a.connections, a.retries = 1, 2.0, 1.0, "8", 0
         a.compare_models, a.model, a.quiet_wait = "", "gthread:2x4", 0.0
-        a.out = a.out or Path("/tmp/baobei-bench-smoke")
-        a.targets = a.targets or "abd"
-    return Options(
-        reps=a.reps,
-        seconds=a.seconds,
-        warmup=a.warmup,
-        connections=[int(c) for c in a.connections.split(",") if c],
-        wrk_threads=a.wrk_threads,
-        model=a.model,
-        compare_models=[m for m in a.compare_models.split(",") if m],
-        compare_seconds=a.compare_seconds,
-        targets=a.targets or "abcd",
-        out=a.out or RESULTS / date.today().isoformat(),
-        quiet_cores=a.quiet_cores,
-        quiet_wait=a.quiet_wait,
-        other_cores_limit=a.other_cores_limit,
-        retries=a.retries,
-    )
+        a.out, a.targets = a.out or Path("/tmp/baobei-bench-smoke"), a.targets or "abd"
+    a.connections = [int(c) for c in a.connections.split(",") if c]
+    a.compare_models = [m for m in a.compare_models.split(",") if m]
+    a.targets, a.out = a.targets or "abcd", a.out or RESULTS / date.today().isoformat()
+    return a
 
 
 def _stop_on_term(_signum: int, _frame: object) -> None:
