@@ -1,4 +1,4 @@
-"""Pre-generated requests: signed and AES-encrypted exactly as WeChat sends them.
+"""Requests made ahead of time, then replayed once each by wrk (``bench/wrk.lua``).
 
 Signing and encrypting costs ~80 us a message in Python, about what the server spends on
 decrypting, so doing it inside the load generator would steal the server's cores. Instead
@@ -11,48 +11,27 @@ as ``\\\\``, ``\\t`` and ``\\n`` (``bench/wrk.lua`` undoes it once, at load time
 Every target gets the same messages: new-client filings (``报备 P1 客户… 13x****dddd 本地
 <two days ahead>``), each from one of 1,000 bound agents, each client name unique, so the
 echo baselines decrypt and answer messages of exactly the size the filing path does.
+wrk's numbers come back as the JSON the script's ``done()`` writes: nothing is scraped.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import string
-from collections.abc import Iterator
+import shutil
+import subprocess
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from bench.apps import Credentials
+from bench.common import TZ, Credentials, agent_openid, letters
 from bot.simulator import WeChatSimulator
 
 AGENTS = 1000
-TZ = ZoneInfo("Asia/Shanghai")
-LETTERS = string.ascii_lowercase
 CHUNK = 2000
-
-
-def agent_openid(index: int) -> str:
-    return f"bench_agent_{index:04d}"
-
-
-def letters(index: int) -> str:
-    """``index`` in base 26 with a-z: client names may hold no digits (grammar rule)."""
-    out = ""
-    while True:
-        index, digit = divmod(index, 26)
-        out = LETTERS[digit] + out
-        if index == 0:
-            return out
-
-
-def index_of(name_letters: str) -> int:
-    """The inverse of ``letters``: a reply's client name back to its message index."""
-    index = 0
-    for char in name_letters:
-        index = index * 26 + LETTERS.index(char)
-    return index
+WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
 
 
 def phone_mask(index: int) -> str:
@@ -64,87 +43,51 @@ def filing_text(index: int, arrival: str) -> str:
     return f"报备 P1 客户{letters(index)} {phone_mask(index)} 本地 {arrival}"
 
 
-def arrival_text(now: datetime | None = None) -> str:
+def arrival_text() -> str:
     """Two days ahead, to the minute: always far enough for the local notice rule."""
-    now = now or datetime.now(TZ)
-    return (now + timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+    return (datetime.now(TZ) + timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
 
 
-def escape(body: str) -> str:
-    return body.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+def sender(index: int) -> str:
+    return agent_openid(index % AGENTS)
 
 
-def unescape(line: str) -> str:
-    out, chars = [], iter(line)
-    for char in chars:
-        if char != "\\":
-            out.append(char)
-            continue
-        nxt = next(chars, "")
-        out.append({"t": "\t", "n": "\n"}.get(nxt, nxt))
-    return "".join(out)
+def offline_simulator(creds: Credentials) -> WeChatSimulator:
+    """Signs, encrypts and reads replies; never sends anything itself."""
+    return WeChatSimulator(creds.token, creds.app_id, creds.aes_key, post=lambda _q, _b: (0, b""))
 
 
-@dataclass(frozen=True)
-class Batch:
-    """Messages ``first .. first+count-1``; MsgId is ``msg_base + index``."""
-
-    creds: Credentials
-    first: int
-    count: int
-    msg_base: int
-    path: str
-    arrival: str
-
-
-def _lines(batch: Batch) -> list[str]:
-    """Runs in a pool process: sign and encrypt one chunk of messages."""
-    sim = WeChatSimulator(
-        batch.creds.token,
-        batch.creds.app_id,
-        batch.creds.aes_key,
-        post=lambda _q, _b: (0, b""),
-    )
+def _lines(batch: tuple[Credentials, int, int, int, str]) -> list[str]:
+    """Runs in a pool process: sign and encrypt messages ``first .. first+count-1``."""
+    creds, first, count, msg_base, arrival = batch
+    sim = offline_simulator(creds)
     lines = []
-    for index in range(batch.first, batch.first + batch.count):
-        xml = sim.text_xml(
-            agent_openid(index % AGENTS),
-            filing_text(index, batch.arrival),
-            msg_id=batch.msg_base + index,
-        )
+    for index in range(first, first + count):
+        xml = sim.text_xml(sender(index), filing_text(index, arrival), msg_id=msg_base + index)
         query, body = sim.sign_and_wrap(xml)
-        lines.append(f"{batch.path}?{query}\t{escape(body.decode('utf-8'))}\n")
+        escaped = body.decode().replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+        lines.append(f"/wechat?{query}\t{escaped}\n")
     return lines
 
 
-def _batches(
-    creds: Credentials, first: int, count: int, msg_base: int, path: str
-) -> Iterator[Batch]:
-    arrival = arrival_text()
-    for start in range(first, first + count, CHUNK):
-        yield Batch(creds, start, min(CHUNK, first + count - start), msg_base, path, arrival)
-
-
 def generate(
-    prefix: Path,
-    threads: int,
-    creds: Credentials,
-    first: int,
-    count: int,
-    msg_base: int,
-    path: str = "/wechat",
-    processes: int | None = None,
+    prefix: Path, threads: int, creds: Credentials, first: int, count: int, msg_base: int
 ) -> list[Path]:
     """Write ``count`` requests round-robin into ``<prefix>.0 .. <prefix>.<threads-1>``.
 
-    Uses every core (the server is idle meanwhile). Returns the files written.
+    MsgId is ``msg_base + index``. Uses every core (the server is idle meanwhile).
     """
     files = [prefix.with_name(f"{prefix.name}.{t}") for t in range(threads)]
     handles = [file.open("w", encoding="utf-8") for file in files]
-    position = 0
+    arrival = arrival_text()
+    batches = [
+        (creds, start, min(CHUNK, first + count - start), msg_base, arrival)
+        for start in range(first, first + count, CHUNK)
+    ]
     try:
-        with ProcessPoolExecutor(processes or os.cpu_count() or 1) as pool:
-            for lines in pool.map(_lines, _batches(creds, first, count, msg_base, path)):
+        with ProcessPoolExecutor(os.cpu_count() or 1) as pool:
+            position = 0
+            for lines in pool.map(_lines, batches):
                 for line in lines:
                     handles[position % threads].write(line)
                     position += 1
@@ -154,10 +97,57 @@ def generate(
     return files
 
 
-def read_requests(files: list[Path]) -> Iterator[tuple[str, bytes]]:
-    """The (path?query, body) pairs of generated files, for checks and the pre-check."""
-    for file in files:
-        with file.open(encoding="utf-8") as handle:
-            for line in handle:
-                target, _, body = line.rstrip("\n").partition("\t")
-                yield target, unescape(body).encode("utf-8")
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int
+    seconds: float
+    latency_us: dict[str, float]
+    errors: dict[str, int]
+    statuses: dict[int, int]
+    exhausted: bool  # a thread ran out of requests: the rate says nothing, run again
+    wrk_cpu_s: float
+    text: str
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def run_wrk(
+    url: str, requests: Path, threads: int, conns: int, seconds: float, out: Path, capture: Path
+) -> WrkResult:
+    """One wrk run; the socket timeout is long so slow replies are measured, not dropped."""
+    wrk = shutil.which("wrk")
+    if not wrk:
+        raise RuntimeError("wrk not found: apt-get install -y wrk (bench/run.sh does)")
+    env = {
+        **os.environ,
+        "BENCH_REQUESTS": str(requests),
+        "BENCH_CAPTURE": str(capture),
+        "BENCH_RESULT": str(out),
+    }
+    argv = [wrk, f"-t{threads}", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--timeout=10s"]
+    argv += ["--latency", "-s", str(WRK_SCRIPT), url]
+    out.unlink(missing_ok=True)
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    text = proc.stdout.read().decode("utf-8", "replace")
+    _, status, usage = os.wait4(proc.pid, 0)  # wrk's own CPU: it shares the cores too
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0 or not out.exists():
+        raise RuntimeError(f"wrk exited {proc.returncode}:\n{text}")
+    data: dict[str, Any] = json.loads(out.read_text())
+    statuses: dict[int, int] = {}
+    for thread in data["threads"]:
+        for code, n in thread["statuses"].items():
+            statuses[int(code)] = statuses.get(int(code), 0) + int(n)
+    return WrkResult(
+        requests=int(data["requests"]),
+        seconds=float(data["duration_us"]) / 1e6,
+        latency_us={k: float(v) for k, v in data["latency_us"].items()},
+        errors={k: int(v) for k, v in data["errors"].items()},
+        statuses=statuses,
+        exhausted=any(t["exhausted"] for t in data["threads"]),
+        wrk_cpu_s=usage.ru_utime + usage.ru_stime,
+        text=text,
+    )

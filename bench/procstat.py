@@ -21,39 +21,26 @@ PROC = Path("/proc")
 @dataclass(frozen=True)
 class Stat:
     pid: int
-    comm: str
     ppid: int
     cpu: float  # utime + stime, seconds
     children_cpu: float  # cutime + cstime: children already reaped, seconds
 
 
-def read_stat(pid: int) -> Stat | None:
-    """One process's /proc/<pid>/stat, or None if it is gone."""
-    try:
-        text = (PROC / str(pid) / "stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    # comm is in parentheses and may itself hold spaces or parentheses.
-    comm = text[text.index("(") + 1 : text.rindex(")")]
-    fields = text[text.rindex(")") + 2 :].split()
-    # fields[0] is state (field 3); utime is field 14, so fields[11].
-    utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
-    return Stat(
-        pid=pid,
-        comm=comm,
-        ppid=int(fields[1]),
-        cpu=(utime + stime) / CLOCK_TICKS,
-        children_cpu=(cutime + cstime) / CLOCK_TICKS,
-    )
-
-
 def all_stats() -> list[Stat]:
+    """Every process's /proc/<pid>/stat that is still there when read."""
     stats = []
     for entry in PROC.iterdir():
-        if entry.name.isdigit():
-            stat = read_stat(int(entry.name))
-            if stat is not None:
-                stats.append(stat)
+        try:
+            text = (entry / "stat").read_text() if entry.name.isdigit() else ""
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue  # gone meanwhile
+        if text:
+            # after comm, which is in parentheses and may itself hold either: state, ppid,
+            # ... with utime, stime, cutime, cstime at fields 14-17 of the whole line
+            fields = text[text.rindex(")") + 2 :].split()
+            utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
+            cpu, reaped = (utime + stime) / CLOCK_TICKS, (cutime + cstime) / CLOCK_TICKS
+            stats.append(Stat(int(entry.name), int(fields[1]), cpu, reaped))
     return stats
 
 

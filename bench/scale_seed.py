@@ -28,24 +28,22 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
-from tqdm import tqdm
 
+from bench.common import TZ, agent_openid, dsn, recreate_database, sa_url
 from models import migrate
 from models import policy as rules
+from models.db import Base
 
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432"
-TZ = ZoneInfo("Asia/Shanghai")
 CLIENTS_PER_PROJECT = 100_000
 MASK_STEP = 7919
 DISTRIBUTORS = 300
@@ -98,39 +96,11 @@ class Seeded:
     migrate_s: float
     copy_s: float  # generate + COPY + reference check
     vacuum_s: float
-    sizes: dict[str, int]
+    size: int  # bytes, the whole database
 
     @property
     def total_s(self) -> float:
         return self.migrate_s + self.copy_s + self.vacuum_s
-
-
-def sa_url(database: str) -> str:
-    return f"{PG_BASE}/{database}"
-
-
-def dsn(database: str) -> str:
-    return f"postgresql://postgres@127.0.0.1:5432/{database}"
-
-
-def recreate_database(name: str) -> None:
-    """DROP ... WITH (FORCE) then CREATE: nothing of an earlier run survives."""
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
-def agent_openid(agent_id: int) -> str:
-    return f"scale_agent_{agent_id:05d}"
 
 
 def project_code(index: int) -> str:
@@ -256,6 +226,8 @@ class Generator:
             self.expected.clients[(client_state, until)] += 1
 
         created = filed_at.isoformat()
+        until_at = _iso_day_end(until) if until else None
+        owner_distributor = distributor_of(owner) if owner else None
         client = _line(
             (
                 row_id,
@@ -266,18 +238,20 @@ class Generator:
                 client_state,
                 known_source,
                 owner,
-                distributor_of(owner) if owner else None,
-                _iso_day_end(until) if until else None,
+                owner_distributor,
+                until_at,
                 1,
                 created,
                 created,
             )
         )
+        ends_at = _iso_day_end(filing_end_out) if filing_end_out else None
+        client_id = None if status == "refused" else row_id
         filing = _line(
             (
                 row_id,
                 project_id,
-                None if status == "refused" else row_id,
+                client_id,
                 agent_id,
                 distributor_id,
                 name,
@@ -287,7 +261,7 @@ class Generator:
                 created,
                 status,
                 reason,
-                _iso_day_end(filing_end_out) if filing_end_out else None,
+                ends_at,
                 POLICY_JSON,
                 None,
                 "f",
@@ -322,9 +296,8 @@ class Generator:
         visit = None
         if status == "visited":
             reported = (filed_at + timedelta(minutes=5)).isoformat()
-            visit = _line(
-                (row_id, agent_id, project_id, reported, arrival.isoformat(), arrival.isoformat())
-            )
+            arrived = arrival.isoformat()
+            visit = _line((row_id, agent_id, project_id, reported, arrived, arrived))
         return client, filing, decision, visit
 
 
@@ -373,15 +346,17 @@ def copy_rows(conn: psycopg.Connection, gen: Generator, batch: int) -> None:
         f"COPY decisions ({DECISION_COLS}) FROM STDIN",
         f"COPY visit_reports ({VISIT_COLS}) FROM STDIN",
     )
-    with tqdm(total=gen.rows, unit="rows", unit_scale=True, desc=conn.info.dbname) as bar:
-        for lines in _batches(gen, batch):
-            with conn.cursor() as cur:
-                for statement, chunk in zip(targets, lines, strict=True):
-                    if chunk:
-                        with cur.copy(statement) as copy:
-                            copy.write("".join(chunk))
-            conn.commit()
-            bar.update(len(lines[0]))
+    done = 0
+    for lines in _batches(gen, batch):
+        with conn.cursor() as cur:
+            for statement, chunk in zip(targets, lines, strict=True):
+                if chunk:
+                    with cur.copy(statement) as copy:
+                        copy.write("".join(chunk))
+        conn.commit()
+        done += len(lines[0])
+        print(f"\r  {conn.info.dbname}: {done:,} of {gen.rows:,} rows", end="", file=sys.stderr)
+    print(file=sys.stderr)
 
 
 def fix_sequences(conn: psycopg.Connection) -> None:
@@ -395,45 +370,22 @@ def fix_sequences(conn: psycopg.Connection) -> None:
     conn.commit()
 
 
-def table_sizes(database: str) -> dict[str, int]:
-    """Total bytes (heap + indexes + TOAST) per table, and the whole database."""
-    with psycopg.connect(dsn(database)) as conn:
-        rows = conn.execute(
-            "SELECT relname, pg_total_relation_size(oid) FROM pg_class"
-            " WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
-        ).fetchall()
-        sizes = {name: int(size) for name, size in rows}
-        sizes["(database)"] = int(
-            conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
-        )
-    return sizes
-
-
-# Every foreign key of the four loaded tables: (table, column, referenced table).
-REFERENCES = (
-    ("clients", "project_id", "projects"),
-    ("clients", "owner_agent_id", "agents"),
-    ("clients", "owner_distributor_id", "distributors"),
-    ("filings", "project_id", "projects"),
-    ("filings", "client_id", "clients"),
-    ("filings", "agent_id", "agents"),
-    ("filings", "distributor_id", "distributors"),
-    ("visit_reports", "filing_id", "filings"),
-    ("visit_reports", "agent_id", "agents"),
-    ("visit_reports", "project_id", "projects"),
-)
-
-
 def check_references(conn: psycopg.Connection) -> None:
     """The checks the skipped foreign-key triggers would have made, one anti-join each."""
-    for table, column, target in REFERENCES:
-        query = sql.SQL(
-            "SELECT count(*) FROM {t} WHERE {c} IS NOT NULL"
-            " AND NOT EXISTS (SELECT 1 FROM {r} WHERE {r}.id = {t}.{c})"
-        ).format(t=sql.Identifier(table), c=sql.Identifier(column), r=sql.Identifier(target))
-        row = conn.execute(query).fetchone()
-        if row is None or row[0]:
-            raise AssertionError(f"{table}.{column}: {row} rows reference no {target}")
+    for table in ("clients", "filings", "decisions", "visit_reports"):
+        for fk in Base.metadata.tables[table].foreign_keys:
+            query = sql.SQL(
+                "SELECT count(*) FROM {t} WHERE {c} IS NOT NULL"
+                " AND NOT EXISTS (SELECT 1 FROM {r} WHERE {r}.{k} = {t}.{c})"
+            ).format(
+                t=sql.Identifier(table),
+                c=sql.Identifier(fk.parent.name),
+                r=sql.Identifier(fk.column.table.name),
+                k=sql.Identifier(fk.column.name),
+            )
+            row = conn.execute(query).fetchone()
+            if row is None or row[0]:
+                raise AssertionError(f"{table}.{fk.parent.name}: {row} rows reference nothing")
 
 
 def seed(database: str, rows: int, batch: int = 50_000, seed_value: int = 20261126) -> Seeded:
@@ -465,7 +417,8 @@ def seed(database: str, rows: int, batch: int = 50_000, seed_value: int = 202611
     with psycopg.connect(dsn(database), autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '256MB'")
         conn.execute("VACUUM (ANALYZE)")
-    vacuum_s = time.perf_counter() - started
+        vacuum_s = time.perf_counter() - started
+        size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
     return Seeded(
         database=database,
         url=sa_url(database),
@@ -477,5 +430,5 @@ def seed(database: str, rows: int, batch: int = 50_000, seed_value: int = 202611
         migrate_s=migrate_s,
         copy_s=copy_s,
         vacuum_s=vacuum_s,
-        sizes=table_sizes(database),
+        size=int(size[0]) if size else 0,
     )

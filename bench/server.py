@@ -1,4 +1,4 @@
-"""Start and stop one gunicorn per target, the same way for all four, on 127.0.0.1.
+"""The one gunicorn launcher: every target starts and stops the same way, on 127.0.0.1.
 
 Only the process this module started is ever signalled (by its pid, then its process
 group, which ``start_new_session`` made its own), so nothing else on the machine is touched.
@@ -12,12 +12,12 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import procstat
+from bench.common import ROOT, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 
@@ -45,19 +45,17 @@ class WorkerModel:
 
     def argv(self) -> list[str]:
         args = ["--worker-class", self.worker_class, "--workers", str(self.workers)]
-        if self.worker_class == "gthread":
-            args += ["--threads", str(self.threads)]
-        return args
+        return args + (["--threads", str(self.threads)] if self.worker_class == "gthread" else [])
 
 
 @dataclass(frozen=True)
 class Target:
-    """One thing to load: a gunicorn app spec, its extra environment and working dir."""
+    """One thing to load: a gunicorn app spec and its extra environment."""
 
     key: str  # a b c d
     name: str
     app: str
-    env: dict[str, str]
+    env: dict[str, str] = field(default_factory=dict)
     scratch: bool = False  # run in an empty directory (WeRoBot writes its SQLite file there)
 
 
@@ -65,15 +63,9 @@ class Server:
     """One gunicorn master and its workers; a context manager that always stops them."""
 
     def __init__(
-        self,
-        target: Target,
-        model: WorkerModel,
-        port: int,
-        env: dict[str, str],
-        log: Path,
-        cwd: Path | None = None,
+        self, target: Target, model: WorkerModel, env: dict[str, str], log: Path, cwd: Path
     ) -> None:
-        self.target, self.model, self.port = target, model, port
+        self.target, self.model, self.port = target, model, free_port()
         self.env, self.log, self.cwd = env, log, cwd
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -86,38 +78,22 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/wechat"
 
-    def start(self, ready_timeout: float = 30.0) -> None:
-        argv = [
-            str(GUNICORN),
-            self.target.app,
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            *self.model.argv(),
-            "--log-level",
-            "warning",
-            "--timeout",
-            "60",
-            "--graceful-timeout",
-            "5",
-        ]
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            **self.env,
-            **self.target.env,
-        }
+    def __enter__(self) -> Server:
+        argv = [str(GUNICORN), self.target.app, "--bind", f"127.0.0.1:{self.port}"]
+        argv += [*self.model.argv(), "--log-level", "warning", "--timeout", "60"]
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+        env.update({**self.env, **self.target.env})
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                argv,
-                cwd=self.cwd or ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
+                argv, cwd=self.cwd, env=env, stdout=log, stderr=log, start_new_session=True
             )
-        self._wait_ready(ready_timeout)
+        try:
+            self._wait_ready(30.0)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
 
     def _wait_ready(self, timeout: float) -> None:
         """Every worker forked and the socket answering HTTP (any status)."""
@@ -126,10 +102,9 @@ class Server:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.target.name} exited at start; see {self.log}")
-            if len(procstat.children(self.pid)) >= self.model.workers and self._answers():
+            if len(self.workers()) >= self.model.workers and self._answers():
                 return
             time.sleep(0.1)
-        self.stop()
         raise RuntimeError(f"{self.target.name} not ready in {timeout}s; see {self.log}")
 
     def _answers(self) -> bool:
@@ -143,7 +118,7 @@ class Server:
     def workers(self) -> list[int]:
         return procstat.children(self.pid)
 
-    def stop(self) -> None:
+    def __exit__(self, *_exc: object) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.send_signal(signal.SIGTERM)
@@ -152,16 +127,3 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)  # our own session, made at start
             self.proc.wait(timeout=5)
-
-    def __enter__(self) -> Server:
-        self.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

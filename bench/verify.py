@@ -3,22 +3,21 @@
 Throughput means nothing if the replies were wrong, so after each run:
 - echo targets (a, b, c): each 200 reply decrypts (its signature holds) and its content is
   one of the filing texts that were sent;
-- the filing path (d): the number of 200 replies whose content holds 报备成功 equals the
-  number of new ``filed`` rows in the database;
-- the floor (b): new rows equal 200 replies.
-Before (d)'s load, ``precheck_filing`` files a few clients over plain HTTP (requests +
-``WeChatSimulator.read_reply``) and sends one again to see the retry answered the same.
+- the filing path (d) and the floor (b): replies are matched one by one, by client name,
+  with the rows the run wrote (``durability``).
+Before the load, ``precheck_filing`` files a few clients over plain HTTP and sends one
+again to see WeChat's retry answered the same; the echo targets get one echo.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench.apps import Credentials
-from bench.loadgen import agent_openid, arrival_text, filing_text, index_of
+from bench.common import Credentials, index_of
+from bench.loadgen import arrival_text, filing_text, offline_simulator, sender
 from bot.simulator import WeChatSimulator, http_transport
 
 FILED = "报备成功"
@@ -42,39 +41,24 @@ class ReplyCheck:
     answered: set[int] = field(default_factory=set)  # message indices with a good reply
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "replies": self.replies,
-            "ok_status": self.ok_status,
-            "decrypted": self.decrypted,
-            "filed": self.filed,
-            "echoed": self.echoed,
-            "bad": self.bad,
-            "duplicates": self.duplicates,
-            "other_status": self.other_status,
-            "examples": self.examples[:3],
-        }
+        return asdict(self) | {"examples": self.examples[:3], "answered": len(self.answered)}
 
 
 def read_capture(files: list[Path]) -> Iterator[tuple[int, bytes]]:
     """Records ``<status> <length>\\n<body>\\n`` as written by ``bench/wrk.lua``."""
     for file in files:
-        if not file.exists():
-            continue
-        data = file.read_bytes()
+        data = file.read_bytes() if file.exists() else b""
         pos = 0
         while pos < len(data):
             end = data.index(b"\n", pos)
             status, length = (int(v) for v in data[pos:end].split())
-            body = data[end + 1 : end + 1 + length]
+            yield status, data[end + 1 : end + 1 + length]
             pos = end + 1 + length + 1
-            yield status, body
 
 
-def check_replies(
-    creds: Credentials, files: list[Path], filing: bool, sample_every: int = 1
-) -> ReplyCheck:
-    """Decrypt every ``sample_every``-th 200 reply (1 = all); count the rest by status."""
-    sim = WeChatSimulator(creds.token, creds.app_id, creds.aes_key, post=lambda _q, _b: (0, b""))
+def check_replies(creds: Credentials, files: list[Path], filing: bool) -> ReplyCheck:
+    """Decrypt every 200 reply; count the rest by status."""
+    sim = offline_simulator(creds)
     check = ReplyCheck()
     for status, body in read_capture(files):
         check.replies += 1
@@ -82,8 +66,6 @@ def check_replies(
             check.other_status[status] = check.other_status.get(status, 0) + 1
             continue
         check.ok_status += 1
-        if sample_every > 1 and check.ok_status % sample_every:
-            continue
         try:
             message = sim.read_reply(status, body)
         except Exception as error:  # a reply WeChat would reject is a wrong answer
@@ -92,18 +74,16 @@ def check_replies(
             continue
         content = getattr(message, "content", None) or ""
         check.decrypted += 1
-        if filing and FILED in content:
-            check.filed += 1
-        elif not filing and FILING_TEXT.match(content):
-            check.echoed += 1
-        else:
+        good = FILED in content if filing else FILING_TEXT.match(content)
+        if not good:
             check.bad += 1
             check.examples.append(content[:120])
             continue
+        check.filed += filing
+        check.echoed += not filing
         client = CLIENT.search(content)
         index = index_of(client.group(1)) if client else -1
-        if index in check.answered:
-            check.duplicates += 1
+        check.duplicates += index in check.answered
         check.answered.add(index)
     return check
 
@@ -120,30 +100,22 @@ class Durability:
     rows: int
     answered: int
     answered_without_row: int
-    rows_without_reply: int
+    rows_without_reply_in_flight_at_stop: int
     connections: int
 
     @property
     def ok(self) -> bool:
-        return self.answered_without_row == 0 and self.rows_without_reply <= self.connections
+        in_flight = self.rows_without_reply_in_flight_at_stop
+        return self.answered_without_row == 0 and in_flight <= self.connections
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "rows": self.rows,
-            "answered": self.answered,
-            "answered_without_row": self.answered_without_row,
-            "rows_without_reply_in_flight_at_stop": self.rows_without_reply,
-            "ok": self.ok,
-        }
+        return asdict(self) | {"ok": self.ok}
 
 
 def durability(rows: set[int], check: ReplyCheck, connections: int) -> Durability:
+    answered = check.answered
     return Durability(
-        rows=len(rows),
-        answered=len(check.answered),
-        answered_without_row=len(check.answered - rows),
-        rows_without_reply=len(rows - check.answered),
-        connections=connections,
+        len(rows), len(answered), len(answered - rows), len(rows - answered), connections
     )
 
 
@@ -154,7 +126,7 @@ def precheck_filing(creds: Credentials, url: str, first_index: int, count: int =
     arrival = arrival_text()
     last_xml, last_text = "", ""
     for index in range(first_index, first_index + count):
-        last_xml = sim.text_xml(agent_openid(index % 1000), filing_text(index, arrival))
+        last_xml = sim.text_xml(sender(index), filing_text(index, arrival))
         reply = sim.send(last_xml)
         last_text = reply.text or ""
         if reply.status != 200 or FILED not in last_text:
@@ -168,7 +140,7 @@ def precheck_filing(creds: Credentials, url: str, first_index: int, count: int =
 def precheck_echo(creds: Credentials, url: str) -> list[str]:
     sim = WeChatSimulator(creds.token, creds.app_id, creds.aes_key, http_transport(url))
     text = filing_text(0, arrival_text())
-    reply = sim.say(agent_openid(0), text)
+    reply = sim.say(sender(0), text)
     if reply.status != 200 or reply.text != text:
         return [f"echo: HTTP {reply.status}, reply {reply.text!r}"]
     return []

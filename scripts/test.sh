@@ -6,7 +6,7 @@ source "$ROOT/scripts/services.sh"
 ensure_postgres
 ensure_redis
 echo "PostgreSQL: $TEST_PG_URL  Redis: $TEST_REDIS_URL" >&2
-ruff check bot handlers models scheduler tests
+ruff check bot handlers models scheduler tests bench
 # the pure modules strictly (they decide rulings), the rest for what mypy can see
 mypy --strict models/policy.py handlers/commands.py handlers/grammar.py handlers/timeparse.py
 mypy --ignore-missing-imports bot handlers models scheduler
