@@ -7,6 +7,7 @@ policy key the code knows, so a new key cannot ship undocumented.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import tomllib
@@ -74,9 +75,12 @@ def test_readme_points_at_the_rules_in_the_repository_not_outside_it() -> None:
     assert "../" not in README
 
 
-def test_readme_documents_every_menu_key() -> None:
+def test_readme_documents_every_menu_key_and_its_menu_json_uses_exactly_those() -> None:
     documented = set(re.findall(r"^\| `([A-Z_]+)` \|", README, re.MULTILINE))
-    assert documented == set(MENU_KEYS)
+    menu_json = re.search(r"^```json\n(.*?)^```", README, re.MULTILINE | re.DOTALL)
+    assert menu_json, "README shows no menu to create"
+    buttons = json.loads(menu_json.group(1))["button"]
+    assert documented == {button["key"] for button in buttons} == set(MENU_KEYS)
 
 
 def test_rules_policy_table_names_every_policy_key_with_its_default() -> None:
