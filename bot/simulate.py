@@ -10,6 +10,7 @@ pushes the service sent through the local fake WeChat API are shown after each m
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 
 import click
 import requests
@@ -74,11 +75,13 @@ def simulate(url: str, openid: str, demo: bool, fake_url: str, lines: tuple[str,
             f"绑定 {staff_code} 李经理",
             f"/as {DEMO_AGENT}",
             f"绑定 {agent_code} 王小明",
+            *([f"/as {openid}"] if openid != DEMO_AGENT else []),  # back to --as
             *script,
         ]
     interactive = not lines
     seen = 0
-    source = iter(script) if not interactive else None
+    # The demo's bindings run first in both modes; interactive input follows them.
+    source: Iterator[str] | None = iter(script)
     while True:
         if source is not None:
             line = next(source, None)

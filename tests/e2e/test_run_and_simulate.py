@@ -1,19 +1,26 @@
-"""The newcomer's path: ``./scripts/run.sh`` starts the service, the simulator talks to it."""
+"""The newcomer's path: ``./scripts/run.sh`` starts the service, the simulator talks to it.
+
+The interactive tests type the README's own first filing into ``simulate --demo``, so the
+first thing a newcomer tries is the first thing checked.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from flask import Flask
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +30,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def readme_first_filing() -> str:
+    """The first message the README has the demo agent type into the simulator."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"^o_demo_agent> (报备 .+?)\s*$", readme, re.MULTILINE)
+    assert found, "README.md shows no filing typed into the simulator"
+    return found.group(1)
 
 
 def test_simulate_demo_shows_a_filing_going_in_and_its_reply(cli: Callable[..., Any]) -> None:
@@ -35,9 +50,44 @@ def test_simulate_demo_shows_a_filing_going_in_and_its_reply(cli: Callable[..., 
     assert "绑定成功" in result.output  # the demo users were bound through the webhook
 
 
-def test_run_script_serves_the_webhook_with_the_scheduler_and_the_fake_api(
-    tmp_path: Path,
+def test_interactive_simulate_demo_binds_the_demo_users_before_the_first_filing(
+    app: Flask,
 ) -> None:
+    typed = f"{readme_first_filing()}\n查询\n"
+
+    result = app.test_cli_runner().invoke(args=["simulate", "--demo"], input=typed)
+
+    assert result.exit_code == 0, result.output
+    assert "您还没有绑定" not in result.output
+    assert "报备成功 #" in result.output and "138****5678" in result.output
+
+
+def test_interactive_simulate_as_staff_stays_the_staff_user_after_the_demo_binding(
+    app: Flask,
+) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["simulate", "--demo", "--as", "o_demo_staff"], input="查询\n"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.output.count("绑定成功") == 2  # the manager and the agent
+    # the typed 查询 came from the staff user, who has no filings list: not the agent
+    assert "o_demo_staff> 您还没有绑定为分销商经纪人" in result.output
+
+
+@dataclass
+class Running:
+    """``./scripts/run.sh`` serving on free ports, with its environment."""
+
+    port: int
+    fake_port: int
+    env: dict[str, str]
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    tmp_path = tmp_path_factory.mktemp("run")
     port, fake_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -46,12 +96,13 @@ def test_run_script_serves_the_webhook_with_the_scheduler_and_the_fake_api(
         "BAOBEI_DATABASE__URL": f"sqlite:///{tmp_path / 'run.db'}",
     }
     env.pop("BAOBEI_CONFIG", None)
-    with (tmp_path / "run.log").open("wb") as log:
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
         process = subprocess.Popen(
             ["./scripts/run.sh"],
             cwd=ROOT,
             env=env,
-            stdout=log,
+            stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -64,32 +115,66 @@ def test_run_script_serves_the_webhook_with_the_scheduler_and_the_fake_api(
             except requests.RequestException:
                 time.sleep(0.3)
         else:
-            pytest.fail((tmp_path / "run.log").read_text()[-2000:])
-        simulate = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "flask",
-                "--app",
-                "bot",
-                "simulate",
-                "--demo",
-                "--url",
-                f"http://127.0.0.1:{port}/wechat",
-                "--fake-url",
-                f"http://127.0.0.1:{fake_port}",
-                "--say",
-                "报备 DEMO 李四 13912345678 异地 后天 10:00",
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert "报备成功 #" in simulate.stdout, simulate.stdout + simulate.stderr
-        assert requests.get(f"http://127.0.0.1:{fake_port}/_fake/stats", timeout=2).ok
-        assert b"scheduler leadership taken" in (ROOT / ".run" / "scheduler.log").read_bytes()
+            pytest.fail(log.read_text()[-2000:])
+        yield Running(port, fake_port, env, log)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
+
+
+def test_run_script_serves_the_webhook_with_the_scheduler_and_the_fake_api(
+    running: Running,
+) -> None:
+    simulate = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "bot",
+            "simulate",
+            "--demo",
+            "--url",
+            f"http://127.0.0.1:{running.port}/wechat",
+            "--fake-url",
+            f"http://127.0.0.1:{running.fake_port}",
+            "--say",
+            "报备 DEMO 李四 13912345678 异地 后天 10:00",
+        ],
+        cwd=ROOT,
+        env=running.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "报备成功 #" in simulate.stdout, simulate.stdout + simulate.stderr
+    assert requests.get(f"http://127.0.0.1:{running.fake_port}/_fake/stats", timeout=2).ok
+    assert b"scheduler leadership taken" in (ROOT / ".run" / "scheduler.log").read_bytes()
+
+
+def test_readme_simulator_command_with_typed_input_files_against_the_running_service(
+    running: Running,
+) -> None:
+    # The README's command as printed by run.sh, with the README's first filing typed in.
+    simulate = subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "flask"),
+            "--app",
+            "bot",
+            "simulate",
+            "--demo",
+            "--url",
+            f"http://127.0.0.1:{running.port}/wechat",
+            "--fake-url",
+            f"http://127.0.0.1:{running.fake_port}",
+        ],
+        cwd=ROOT,
+        env=running.env,
+        input=f"{readme_first_filing()}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert simulate.returncode == 0, simulate.stdout + simulate.stderr
+    assert "您还没有绑定" not in simulate.stdout
+    assert "报备成功 #" in simulate.stdout, simulate.stdout + simulate.stderr
