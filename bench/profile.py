@@ -27,8 +27,8 @@ from bench.wrkrun import WrkResult, run_wrk
 
 # The steps of the filing path worth opening up: where each one's time goes.
 EXPAND = [
-    "bot/inbound.py:Gateway.handle_post",
-    "bot/inbound.py:Gateway.answer",
+    "bot/webhook_core.py:WebhookCore.handle_post",
+    "bot/answer.py:Answerer.answer",
     "models/filings.py:_attempt",
     "models/filings.py:_write_pg",
     "models/filings.py:read_context",

@@ -21,6 +21,7 @@ from handlers.commands import ClientEntry
 from models import filings, queries
 from models.db import make_engine
 from models.entities import Agent, Client, Filing, Project, VisitReport
+from models.settings import DatabaseSettings
 
 AGENTS_T, CLIENTS, FILINGS = Agent.__table__, Client.__table__, Filing.__table__
 PROJECTS, VISITS = Project.__table__, VisitReport.__table__
@@ -30,9 +31,7 @@ ORDINARY_AGENT_ID = HEAVY_AGENT_ID + 1  # ~330 filings at 1M, like most agents
 
 def engine_for(seeded: Seeded) -> Engine:
     """The service's engine, built the way the service builds it."""
-    return make_engine(
-        {"database": {"url": seeded.url, "pool_size": 5, "statement_timeout_ms": 3000}}
-    )
+    return make_engine(DatabaseSettings(url=seeded.url, pool_size=5, statement_timeout_ms=3000))
 
 
 def letters(index: int) -> str:

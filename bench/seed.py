@@ -18,9 +18,9 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from bench.loadgen import AGENTS, agent_openid, letters
-from bot.config import DEFAULTS
 from models import accounts, migrate
 from models.entities import Filing
+from models.policy import Policy
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "baobei_bench"
@@ -50,7 +50,7 @@ def seed_filing_db(url: str = BENCH_URL) -> None:
     now = datetime.now(TZ)
     try:
         with Session(engine) as session, session.begin():
-            accounts.add_project(session, "P1", "基准一号", {}, DEFAULTS["policy"], now)
+            accounts.add_project(session, "P1", "基准一号", {}, Policy().as_dict(), now)
             codes: list[str] = []
             per = AGENTS // DISTRIBUTORS
             for d in range(DISTRIBUTORS):

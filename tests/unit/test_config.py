@@ -6,17 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from models.settings import ConfigError, load_settings
 
 pytestmark = pytest.mark.unit
 
 
 def test_defaults_are_embedded_sqlite_and_in_process_store() -> None:
     settings = load_settings(environ={})
-    assert settings["database"]["url"].startswith("sqlite")
-    assert settings["redis"]["url"] == ""
-    assert settings["app"]["timezone"] == "Asia/Shanghai"
-    assert settings["wechat"]["api_base_url"] == "https://api.weixin.qq.com"
+    assert settings.database.url.startswith("sqlite")
+    assert settings.redis.url == ""
+    assert settings.app.timezone == "Asia/Shanghai"
+    assert settings.wechat.api_base_url == "https://api.weixin.qq.com"
 
 
 def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
@@ -28,8 +28,8 @@ def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
         "BAOBEI_APP__RATE_LIMIT_PER_MINUTE": "20",
     }
     settings = load_settings({"app": {"rate_limit_per_minute": 5}}, environ=environ)
-    assert settings["redis"]["url"] == "redis://b"
-    assert settings["app"]["rate_limit_per_minute"] == 5
+    assert settings.redis.url == "redis://b"
+    assert settings.app.rate_limit_per_minute == 5
 
 
 @pytest.mark.parametrize(
@@ -59,4 +59,4 @@ def test_a_missing_config_file_named_in_the_environment_is_an_error(tmp_path: Pa
 def test_the_example_file_is_complete_and_valid() -> None:
     example = Path(__file__).resolve().parents[2] / "config.example.toml"
     settings = load_settings(environ={"BAOBEI_CONFIG": str(example)})
-    assert settings["policy"]["remote_notice_hours"] == 24
+    assert settings.policy.remote_notice_hours == 24
