@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationError,
+)
 from pydantic import field_validator as field_check
 from pydantic_core import PydanticCustomError
 from pydantic_settings import (
@@ -200,7 +208,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
-    policy: Annotated[Policy, PlainValidator(_policy)] = Policy()
+    policy: Annotated[Policy, PlainValidator(_policy), PlainSerializer(Policy.as_dict)] = Policy()
 
     @classmethod
     def settings_customise_sources(

@@ -15,6 +15,7 @@ import requests
 from bot.fakeapi import FAKE_JPEG, FakeState, FakeWeChatServer
 from bot.wechat import DeliveryError, WeChatApi
 from models.settings import Settings, load_settings
+from tests.conftest import APP_ID as CONFTEST_APP_ID
 from tests.conftest import REDIS_URL
 
 pytestmark = pytest.mark.integration
@@ -277,3 +278,27 @@ def test_the_fake_runs_as_a_module_and_prints_its_url_last():
         process.wait(timeout=10)
         process.stdout.close()
     assert process.returncode == 0
+
+
+def test_an_api_timeout_of_zero_means_no_timeout_and_calls_go_through(
+    fake_wechat: FakeWeChatServer,
+) -> None:
+    """0 = off: urllib3 refuses a timeout of 0, so "off" must reach it as no timeout."""
+    settings = load_settings(
+        overrides={
+            "wechat": {
+                "api_base_url": fake_wechat.url,
+                "app_id": CONFTEST_APP_ID,
+                "app_secret": "test-secret",
+                "api_timeout_seconds": 0,
+            },
+            "redis": {"prefix": f"test-{uuid.uuid4().hex}"},
+        },
+        environ={},
+    )
+    openid = f"o_no_timeout_{uuid.uuid4().hex[:8]}"
+
+    WeChatApi(settings, None).send_text(openid, "没有超时")
+
+    sent = fake_wechat.state.sends_to(openid)
+    assert [push["payload"]["text"]["content"] for push in sent] == ["没有超时"]
