@@ -274,8 +274,7 @@ def load_settings(
         str(path or "file"): _file_source(path),
     }
     try:
-        # pydantic-settings' documented way to hand in pre-built sources, which mypy's
-        # view of the model's fields does not know
+        # BaseSettings' init argument for sources built by the caller (mypy sees only fields)
         return Settings(_build_sources=(tuple(layers.values()), {}))  # type: ignore[call-arg]
     except ValidationError as error:
         raise ConfigError(_describe(error, layers)) from None
