@@ -24,6 +24,7 @@ from handlers.commands import ClientEntry
 from models import filings, queries
 from models.db import make_engine
 from models.entities import Agent, Client, Filing
+from models.settings import DatabaseSettings
 
 Call = Callable[[int], object]
 ORDINARY_AGENT_ID = HEAVY_AGENT_ID + 1  # ~330 filings at 1M, like most agents
@@ -72,8 +73,7 @@ def interleaved(calls: dict[str, Call], n: int, block: int, warmup: int) -> dict
 
 def engine_for(seeded: Seeded) -> Engine:
     """The service's engine, built the way the service builds it."""
-    settings = {"url": seeded.url, "pool_size": 5, "statement_timeout_ms": 3000}
-    return make_engine({"database": settings})
+    return make_engine(DatabaseSettings(url=seeded.url, pool_size=5, statement_timeout_ms=3000))
 
 
 def filing_call(engine: Engine, seeded: Seeded, tag: str) -> Call:

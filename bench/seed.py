@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from bench.common import ADMIN_DSN, REDIS_URL, TZ, dsn, letters, recreate_database, sa_url
 from bench.loadgen import AGENTS, sender
-from bot.config import DEFAULTS
 from models import accounts, migrate
+from models.policy import Policy
 
 # BENCH_DB names another database, so two checkouts on one machine do not drop each other's
 BENCH_DB = os.environ.get("BENCH_DB", "baobei_bench")
@@ -37,7 +37,7 @@ def seed_filing_db() -> None:
     now = datetime.now(TZ)
     try:
         with Session(engine) as session, session.begin():
-            accounts.add_project(session, "P1", "基准一号", {}, DEFAULTS["policy"], now)
+            accounts.add_project(session, "P1", "基准一号", {}, Policy().as_dict(), now)
             codes: list[str] = []
             for d in range(DISTRIBUTORS):
                 name = f"基准分销{letters(d)}"

@@ -15,11 +15,11 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from handlers.context import Services
 from models import accounts, audit, clock, known, migrate, queries
 from models.db import make_session_factory
 from models.entities import Project
 from models.policy import PolicyError
+from models.services import Services
 from scheduler import jobs
 
 
@@ -57,7 +57,7 @@ db = AppGroup("db", help="Database schema.")
 @click.option("--revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply the Alembic migrations (idempotent)."""
-    migrate.upgrade(_services().settings["database"]["url"], revision)
+    migrate.upgrade(_services().settings.database.url, revision)
     click.echo("database is up to date", err=True)
 
 
@@ -72,7 +72,7 @@ def project_add(code: str, name: str, values: tuple[str, ...]) -> None:
     try:
         with _session() as session:
             created = accounts.add_project(
-                session, code, name, _pairs(values), _services().settings["policy"], _now()
+                session, code, name, _pairs(values), _services().settings.policy.as_dict(), _now()
             )
             code = created.code
     except (accounts.AccountError, PolicyError) as error:

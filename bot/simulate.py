@@ -35,7 +35,8 @@ def _demo_codes() -> tuple[str, str]:
     now = clock.now(services.tz)
     with make_session_factory(services.engine).begin() as session:
         if session.scalar(select(Project).where(Project.code == DEMO_PROJECT[0])) is None:
-            accounts.add_project(session, *DEMO_PROJECT, {}, services.settings["policy"], now)
+            defaults = services.settings.policy.as_dict()
+            accounts.add_project(session, *DEMO_PROJECT, {}, defaults, now)
         if session.scalar(select(Distributor).where(Distributor.name == DEMO_DISTRIBUTOR)) is None:
             accounts.add_distributor(session, DEMO_DISTRIBUTOR, now)
         agent_code = accounts.agent_invite(session, DEMO_DISTRIBUTOR, now)
@@ -62,11 +63,9 @@ def _show_pushes(fake_url: str, seen: int) -> int:
 @with_appcontext
 def simulate(url: str, openid: str, demo: bool, fake_url: str, lines: tuple[str, ...]) -> None:
     """Type messages as WeChat users; '/as OPENID' switches user, '/click KEY' clicks."""
-    wechat = current_app.extensions["baobei"]["settings"]["wechat"]
+    wechat = current_app.extensions["baobei"]["settings"].wechat
     transport = http_transport(url) if url else flask_transport(current_app.test_client())
-    sim = WeChatSimulator(
-        wechat["token"], wechat["app_id"], wechat["encoding_aes_key"] or None, transport
-    )
+    sim = WeChatSimulator(wechat.token, wechat.app_id, wechat.encoding_aes_key or None, transport)
     script = list(lines)
     if demo:
         agent_code, staff_code = _demo_codes()

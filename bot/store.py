@@ -6,10 +6,11 @@ that worker died. Its reply is then kept for ``app.dedup_ttl_seconds``, so every
 retry is answered the same way.
 
 Redis when ``redis.url`` is set (shared by every web process), else an in-process store
-(one web process only; the app logs a warning). The webhook asks for a message's claim and
-the sender's count in one round trip (a pipeline), because this runs for every message.
-If Redis stops answering, ``RedisStore`` raises ``StoreUnavailable`` and the webhook falls
-back to the database for dedup (``models.inbound``): answering matters more than speed.
+(one web process only; the app logs a warning when it serves). The webhook asks for a
+message's claim and the sender's count in one round trip (a pipeline), because this runs
+for every message. If Redis stops answering, ``RedisStore`` raises ``StoreUnavailable`` and
+``bot.fallback_store.FallbackStore`` turns to the database (``DatabaseStore``) instead:
+answering matters more than speed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Protocol
 
 import redis
 from redis.exceptions import RedisError
+
+from models.settings import RedisSettings
 
 
 class StoreUnavailable(Exception):
@@ -170,10 +173,13 @@ class MemoryStore:
             self._values.pop(msg_key, None)
 
 
-def make_store(url: str, prefix: str, socket_timeout: float) -> Store:
-    if not url:
+def make_store(settings: RedisSettings) -> Store:
+    """Redis when ``redis.url`` is set, else the in-process store."""
+    if not settings.url:
         return MemoryStore()
     client = redis.Redis.from_url(
-        url, socket_timeout=socket_timeout or None, socket_connect_timeout=socket_timeout or None
+        settings.url,
+        socket_timeout=settings.socket_timeout,
+        socket_connect_timeout=settings.socket_timeout,
     )
-    return RedisStore(client, prefix)
+    return RedisStore(client, settings.prefix)

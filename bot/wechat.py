@@ -1,4 +1,4 @@
-"""The outbound gateway: every call the service makes to the WeChat API goes through here.
+"""The outbound client: every call the service makes to the WeChat API goes through here.
 
 Two things wechatpy 1.8.18 does not do for us, and why they matter:
 
@@ -31,6 +31,8 @@ from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage
+
+from models.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +75,7 @@ class ServiceWeChatClient(WeChatClient):
     """wechatpy's client aimed at ``api_base_url``, with a timeout on the token fetch too.
 
     ``token_source``, when given, supplies the access token for every call, so the
-    gateway's locked refresh is the only way a token is ever fetched.
+    ``WeChatApi``'s locked refresh is the only way a token is ever fetched.
     """
 
     def __init__(
@@ -130,12 +132,12 @@ class ServiceWeChatClient(WeChatClient):
         return result
 
 
-class WeChatGateway:
+class WeChatApi:
     """Sends, menus, tags and media over one shared, lock-refreshed access token."""
 
-    def __init__(self, settings: dict[str, Any], redis: redis_lib.Redis | None = None) -> None:
-        wechat = settings["wechat"]
-        prefix = f"{settings['redis']['prefix']}:wechat"
+    def __init__(self, settings: Settings, redis: redis_lib.Redis | None = None) -> None:
+        wechat = settings.wechat
+        prefix = f"{settings.redis.prefix}:wechat"
         self._redis = redis
         self._session: SessionStorage = (
             RedisStorage(redis, prefix=prefix) if redis is not None else MemoryStorage()
@@ -143,14 +145,14 @@ class WeChatGateway:
         self._local_lock = threading.Lock()
         self._used = threading.local()  # the token each thread's current call carried
         self._client = ServiceWeChatClient(
-            wechat["app_id"],
-            wechat["app_secret"],
-            wechat["api_base_url"],
+            wechat.app_id,
+            wechat.app_secret,
+            wechat.api_base_url,
             session=self._session,
-            timeout=float(wechat["api_timeout_seconds"]),
+            timeout=wechat.api_timeout,
             token_source=self._token_for_call,
         )
-        self._lock_name = f"{prefix}:{wechat['app_id']}_access_token_lock"
+        self._lock_name = f"{prefix}:{wechat.app_id}_access_token_lock"
 
     # -- token ------------------------------------------------------------------------
     def access_token(self) -> str:

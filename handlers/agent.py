@@ -15,12 +15,13 @@ from handlers.commands import (
     RegisterArrival,
     ReportVisit,
 )
-from handlers.context import Inbound, Services
+from handlers.context import Inbound
 from models import accounts, filings, queries, visits
 from models.db import make_session_factory
 from models.entities import Staff
 from models.errors import NotBound
 from models.policy import Reason
+from models.services import Services
 
 
 def bind(command: Bind, services: Services, inbound: Inbound) -> str:

@@ -1,22 +1,9 @@
-"""What a handler gets: the services it may use and the facts of the message."""
+"""The facts of one message, as a handler sees them (its services: ``models.services``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
-
-from sqlalchemy import Engine
-
-
-@dataclass(frozen=True)
-class Services:
-    """Built once by ``create_app`` (or the scheduler); shared by every request."""
-
-    settings: dict[str, Any]
-    tz: ZoneInfo
-    engine: Engine
 
 
 @dataclass(frozen=True)

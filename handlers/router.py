@@ -22,9 +22,10 @@ from handlers.commands import (
     RegisterArrival,
     ReportVisit,
 )
-from handlers.context import Inbound, Services
+from handlers.context import Inbound
 from handlers.grammar import parse
 from models.errors import AmbiguousFiling, FilingNotFound, InvalidInvite, NotBound, UnknownProject
+from models.services import Services
 
 Handler = Callable[[Any, Services, Inbound], str]
 

@@ -6,15 +6,15 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import models.entities  # noqa: F401  (registers every table on Base.metadata)
-from bot.config import load_settings
 from models.db import Base
+from models.settings import load_settings
 
 config = context.config
 target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return config.get_main_option("sqlalchemy.url") or load_settings()["database"]["url"]
+    return config.get_main_option("sqlalchemy.url") or load_settings().database.url
 
 
 def run_migrations_offline() -> None:

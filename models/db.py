@@ -17,6 +17,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from models.settings import DatabaseSettings
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -60,21 +62,21 @@ def table_of(model: type[Base]) -> Table:
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 
 
-def make_engine(settings: dict[str, Any]) -> Engine:
+def make_engine(database: DatabaseSettings) -> Engine:
     """Build the engine for ``database.url``; nothing is connected until first use."""
-    url: str = settings["database"]["url"]
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    if database.url.startswith("sqlite"):
+        engine = create_engine(
+            database.url, connect_args={"timeout": 30, "check_same_thread": False}
+        )
         _serialise_sqlite_writers(engine)
         return engine
-    timeout_ms = settings["database"]["statement_timeout_ms"]
     connect_args: dict[str, Any] = {}
-    if timeout_ms:
-        connect_args["options"] = f"-c statement_timeout={timeout_ms}"
+    if database.statement_timeout is not None:
+        connect_args["options"] = f"-c statement_timeout={database.statement_timeout}"
     return create_engine(
-        url,
-        pool_size=settings["database"]["pool_size"],
-        max_overflow=settings["database"]["pool_size"],
+        database.url,
+        pool_size=database.pool_size,
+        max_overflow=database.pool_size,
         connect_args=connect_args,
     )
 

@@ -15,7 +15,7 @@ scheduler = AppGroup("scheduler", help="The scheduler process (never inside web 
 def run() -> None:
     """Run as the scheduler process; waits as standby while another one leads."""
     services = current_app.extensions["baobei"]["services"]
-    if not services.settings["scheduler"]["enabled"]:
+    if not services.settings.scheduler.enabled:
         click.echo("scheduler.enabled is false: nothing to run", err=True)
         return
     run_forever(services)

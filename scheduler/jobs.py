@@ -7,21 +7,19 @@ so a test can run it at any instant, and running a job twice does nothing twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
-
-from handlers.context import Services
-from models import audit
+from models import audit, message_log
 from models.db import make_session_factory
-from models.entities import InboundMessage
+from models.services import Services
 
 logger = logging.getLogger(__name__)
 
 
 def seal_decisions(services: Services, now: datetime) -> int:
     """Chain the decision log's settled entries (see ``models.audit``)."""
-    settle = services.settings["scheduler"]["audit_settle_seconds"]
+    settle = services.settings.scheduler.audit_settle_seconds
     with make_session_factory(services.engine).begin() as session:
         count = audit.seal(session, now, settle)
     if count:
@@ -31,12 +29,9 @@ def seal_decisions(services: Services, now: datetime) -> int:
 
 def purge_dedup(services: Services, now: datetime) -> int:
     """Forget database dedup rows once WeChat can no longer retry their message."""
-    ttl = services.settings["app"]["dedup_ttl_seconds"]
-    with make_session_factory(services.engine).begin() as session:
-        result = session.execute(
-            delete(InboundMessage).where(InboundMessage.created_at < now - timedelta(seconds=ttl))
-        )
-    return int(getattr(result, "rowcount", 0) or 0)
+    ttl = services.settings.app.dedup_ttl_seconds
+    return message_log.purge(services.engine, now - timedelta(seconds=ttl))
 
 
-JOBS = {"seal-decisions": seal_decisions, "purge-dedup": purge_dedup}
+Job = Callable[[Services, datetime], int]
+JOBS: dict[str, Job] = {"seal-decisions": seal_decisions, "purge-dedup": purge_dedup}

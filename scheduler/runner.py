@@ -20,8 +20,8 @@ from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import text
 
-from handlers.context import Services
 from models import clock
+from models.services import Services
 from scheduler.jobs import JOBS
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ LEADER_LOCK_ID = 7_020_311  # an arbitrary, fixed advisory lock number for this 
 def leadership(services: Services) -> Iterator[None]:
     """Block until this process is the only scheduler, and stay so while inside."""
     engine = services.engine
-    poll_seconds = services.settings["scheduler"]["leader_poll_seconds"] or 5.0
+    poll_seconds = services.settings.scheduler.leader_poll_seconds
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -65,17 +65,29 @@ def _log_error(event: JobExecutionEvent) -> None:
     logger.error("job %s failed: %r", event.job_id, event.exception)
 
 
+def run_job(services: Services, name: str) -> int:
+    """One job at the clock's now; what APScheduler calls (and logs) by the job's name."""
+    return JOBS[name](services, clock.now(services.tz))
+
+
 def run_forever(services: Services) -> None:
-    interval = services.settings["scheduler"]["audit_seal_seconds"] or 60
+    """Every job every ``audit_seal_seconds``, under a fixed id and its own name.
+
+    A job that missed its time (the process was paused) still runs within one interval,
+    once (``coalesce``): each job scans for what is due, so a late run catches up.
+    """
+    interval = services.settings.scheduler.audit_seal_seconds
     with leadership(services):
         scheduler = BlockingScheduler(timezone=services.tz)
         scheduler.add_listener(_log_error, EVENT_JOB_ERROR)
-        for name, job in JOBS.items():
+        for name in JOBS:
             scheduler.add_job(
-                lambda job=job: job(services, clock.now(services.tz)),
+                run_job,
                 "interval",
+                args=(services, name),
                 seconds=interval,
                 id=name,
+                name=name,
                 replace_existing=True,
                 coalesce=True,
                 max_instances=1,

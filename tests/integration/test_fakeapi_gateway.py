@@ -12,9 +12,10 @@ import pytest
 import redis
 import requests
 
-from bot.config import load_settings
 from bot.fakeapi import FAKE_JPEG, FakeState, FakeWeChatServer
-from bot.wechat import DeliveryError, WeChatGateway
+from bot.wechat import DeliveryError, WeChatApi
+from models.settings import Settings, load_settings
+from tests.conftest import APP_ID as CONFTEST_APP_ID
 from tests.conftest import REDIS_URL
 
 pytestmark = pytest.mark.integration
@@ -45,7 +46,7 @@ def prefix(redis_client: redis.Redis) -> Iterator[str]:
         redis_client.delete(*keys)
 
 
-def settings_for(url: str, prefix: str, secret: str = SECRET) -> dict:
+def settings_for(url: str, prefix: str, secret: str = SECRET) -> Settings:
     return load_settings(
         overrides={
             "wechat": {
@@ -61,13 +62,13 @@ def settings_for(url: str, prefix: str, secret: str = SECRET) -> dict:
 
 
 @pytest.fixture
-def gateway(fake, redis_client, prefix) -> WeChatGateway:
-    return WeChatGateway(settings_for(fake.url, prefix), redis_client)
+def gateway(fake, redis_client, prefix) -> WeChatApi:
+    return WeChatApi(settings_for(fake.url, prefix), redis_client)
 
 
 def test_two_gateways_sharing_redis_fetch_the_token_once(fake, redis_client, prefix):
-    web = WeChatGateway(settings_for(fake.url, prefix), redis_client)
-    scheduler = WeChatGateway(settings_for(fake.url, prefix), redis_client)
+    web = WeChatApi(settings_for(fake.url, prefix), redis_client)
+    scheduler = WeChatApi(settings_for(fake.url, prefix), redis_client)
 
     web.send_text("oA", "一")
     scheduler.send_text("oB", "二")
@@ -154,7 +155,7 @@ def test_an_unreachable_api_is_a_retryable_delivery_error(prefix):
     server.stop()
 
     with pytest.raises(DeliveryError) as caught:
-        WeChatGateway(settings_for(url, prefix)).send_text("oA", "x")
+        WeChatApi(settings_for(url, prefix)).send_text("oA", "x")
 
     assert caught.value.retryable
 
@@ -163,7 +164,7 @@ def test_an_unreachable_token_store_is_a_retryable_delivery_error(fake, prefix):
     nowhere = redis.Redis.from_url("redis://127.0.0.1:1/15", socket_connect_timeout=0.5)
 
     with pytest.raises(DeliveryError) as caught:
-        WeChatGateway(settings_for(fake.url, prefix), nowhere).send_text("oA", "x")
+        WeChatApi(settings_for(fake.url, prefix), nowhere).send_text("oA", "x")
 
     assert caught.value.retryable
     assert fake.state.sent == []
@@ -171,13 +172,13 @@ def test_an_unreachable_token_store_is_a_retryable_delivery_error(fake, prefix):
 
 def test_a_wrong_secret_is_not_retryable(fake, prefix):
     with pytest.raises(DeliveryError) as caught:
-        WeChatGateway(settings_for(fake.url, prefix, secret="wrong")).send_text("oA", "x")
+        WeChatApi(settings_for(fake.url, prefix, secret="wrong")).send_text("oA", "x")
 
     assert (caught.value.errcode, caught.value.retryable) == (40125, False)
 
 
 def test_without_redis_sending_works_from_memory(fake, prefix):
-    gateway = WeChatGateway(settings_for(fake.url, prefix), None)
+    gateway = WeChatApi(settings_for(fake.url, prefix), None)
 
     gateway.send_text("oA", "一")
     gateway.send_text("oA", "二")
@@ -187,8 +188,8 @@ def test_without_redis_sending_works_from_memory(fake, prefix):
 
 
 def test_unshared_tokens_knock_each_other_out_and_recover_through_a_refresh(fake, prefix):
-    first = WeChatGateway(settings_for(fake.url, prefix), None)
-    second = WeChatGateway(settings_for(fake.url, prefix), None)
+    first = WeChatApi(settings_for(fake.url, prefix), None)
+    second = WeChatApi(settings_for(fake.url, prefix), None)
 
     first.send_text("oA", "1")
     second.send_text("oA", "2")  # invalidates first's token
@@ -200,12 +201,12 @@ def test_unshared_tokens_knock_each_other_out_and_recover_through_a_refresh(fake
 
 def test_threads_forcing_a_refresh_at_once_fetch_one_token(fake, redis_client, prefix):
     # Two would do; four makes a missing lock fail every time, not most times.
-    gateways = [WeChatGateway(settings_for(fake.url, prefix), redis_client) for _ in range(4)]
+    gateways = [WeChatApi(settings_for(fake.url, prefix), redis_client) for _ in range(4)]
     stale = gateways[0].access_token()
     start = threading.Barrier(len(gateways))
     tokens: list[str] = []
 
-    def refresh(gateway: WeChatGateway) -> None:
+    def refresh(gateway: WeChatApi) -> None:
         start.wait()
         tokens.append(gateway.refresh_token(stale=stale))
 
@@ -271,7 +272,7 @@ def test_the_fake_run_as_a_module_receives_a_push_and_shows_it(prefix):
         url = process.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:")
 
-        WeChatGateway(settings_for(url, prefix), None).send_text("oA", "报备成功 #1")
+        WeChatApi(settings_for(url, prefix), None).send_text("oA", "报备成功 #1")
 
         sent = requests.get(f"{url}/_fake/sent", params={"touser": "oA"}, timeout=5).json()
         assert [s["payload"]["text"]["content"] for s in sent] == ["报备成功 #1"]
@@ -282,3 +283,27 @@ def test_the_fake_run_as_a_module_receives_a_push_and_shows_it(prefix):
         process.wait(timeout=10)
         process.stdout.close()
     assert process.returncode == 0
+
+
+def test_an_api_timeout_of_zero_means_no_timeout_and_calls_go_through(
+    fake_wechat: FakeWeChatServer,
+) -> None:
+    """0 = off: urllib3 refuses a timeout of 0, so "off" must reach it as no timeout."""
+    settings = load_settings(
+        overrides={
+            "wechat": {
+                "api_base_url": fake_wechat.url,
+                "app_id": CONFTEST_APP_ID,
+                "app_secret": "test-secret",
+                "api_timeout_seconds": 0,
+            },
+            "redis": {"prefix": f"test-{uuid.uuid4().hex}"},
+        },
+        environ={},
+    )
+    openid = f"o_no_timeout_{uuid.uuid4().hex[:8]}"
+
+    WeChatApi(settings, None).send_text(openid, "没有超时")
+
+    sent = fake_wechat.state.sends_to(openid)
+    assert [push["payload"]["text"]["content"] for push in sent] == ["没有超时"]

@@ -35,11 +35,13 @@ def test_run_once_seals_the_settled_decisions(
     assert "seal-decisions: 0" in cli("scheduler", "run-once").output  # nothing twice
 
 
-def start_scheduler(database_url: str, log: Path) -> subprocess.Popen[bytes]:
+def start_scheduler(database_url: str, log: Path, **settings: str) -> subprocess.Popen[bytes]:
+    """``flask --app bot scheduler run``; ``settings``: more BAOBEI_* variables."""
     env = {
         **os.environ,
         "BAOBEI_DATABASE__URL": database_url,
         "BAOBEI_SCHEDULER__LEADER_POLL_SECONDS": "0.2",
+        **settings,
     }
     env.pop("BAOBEI_CONFIG", None)
     with log.open("wb") as stderr:  # the child keeps its own copy of the descriptor
@@ -81,3 +83,27 @@ def test_two_schedulers_elect_one_leader_and_the_standby_takes_over(
     finally:
         first.kill()
         first.wait(timeout=10)
+
+
+def test_the_scheduler_logs_each_job_by_its_name(database_url: str, tmp_path: Path) -> None:
+    """An operator reading the log sees which job ran, not ``run_forever.<locals>.<lambda>``."""
+    log = tmp_path / "scheduler.log"
+    process = start_scheduler(
+        database_url, log, BAOBEI_SCHEDULER__AUDIT_SEAL_SECONDS="1", BAOBEI_APP__LOG_LEVEL="INFO"
+    )
+    try:
+        assert wait_for(log, 'Running job "purge-dedup')
+        assert wait_for(log, 'Running job "seal-decisions')
+        assert "<lambda>" not in log.read_text()
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_a_scheduler_told_to_run_every_zero_seconds_refuses_to_start(
+    database_url: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "scheduler.log"
+    process = start_scheduler(database_url, log, BAOBEI_SCHEDULER__AUDIT_SEAL_SECONDS="0")
+    assert process.wait(timeout=30) != 0
+    assert "scheduler.audit_seal_seconds" in log.read_text()

@@ -1,8 +1,10 @@
-"""Dedup of WeChat's retries in the database, used only while Redis is unreachable.
+"""The database's log of claimed messages: dedup of WeChat's retries while Redis is down.
 
 WeChat retries a message it got no answer to within 5 seconds, three times. With Redis
 down the service still must process each message once, so the claim falls back to a
-primary-key insert here; the reply is kept so a retry is answered the same way.
+primary-key insert here (``bot.fallback_store.DatabaseStore`` wraps these functions as a
+store); the reply is kept so a retry is answered the same way. The scheduler purges rows
+once WeChat can no longer retry their message.
 """
 
 from __future__ import annotations
@@ -59,3 +61,10 @@ def recall(engine: Engine, key: str) -> str | None:
 def release(engine: Engine, key: str) -> None:
     with engine.begin() as conn:
         conn.execute(TABLE.delete().where(TABLE.c.key == key))
+
+
+def purge(engine: Engine, before: datetime) -> int:
+    """Forget the messages claimed before ``before``; returns how many."""
+    with engine.begin() as conn:
+        result = conn.execute(TABLE.delete().where(TABLE.c.created_at < before))
+    return int(result.rowcount or 0)
