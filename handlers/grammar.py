@@ -19,10 +19,8 @@ from datetime import datetime
 from handlers.commands import (
     Bind,
     Cancel,
-    ClientEntry,
     Command,
     FileClients,
-    FilingRef,
     Help,
     ParseError,
     ParseProblem,
@@ -32,6 +30,7 @@ from handlers.commands import (
 )
 from handlers.timeparse import BadTime, parse_time, take_time
 from models.policy import mask_phone
+from models.requests import ClientEntry, FilingRef
 
 VERBS: tuple[str, ...] = ("绑定", "报备", "带看", "查询", "取消", "帮助", "到访")
 #: Other words for a canonical verb (keys lower-case; ``？`` is ``?`` after NFKC).

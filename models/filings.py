@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from handlers.commands import ClientEntry
 from models import filing_sql as sql
 from models import policy as rules
 from models.errors import NotBound, UnknownProject
+from models.requests import ClientEntry
 
 MAX_RACE_RETRIES = 5
 

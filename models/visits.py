@@ -14,12 +14,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from handlers.commands import FilingRef
 from models import policy as rules
 from models.accounts import log_decision
 from models.db import make_session_factory
 from models.entities import Agent, Client, Filing, VisitReport
 from models.errors import AmbiguousFiling, FilingNotFound, NotBound
+from models.requests import FilingRef
 
 
 @dataclass(frozen=True)
