@@ -76,7 +76,7 @@ def filing_call(engine: Engine, seeded: Seeded, tag: str) -> Call:
             TZ,
             f"scale-{tag}-{n}",
         )
-        assert outcome.decision.ok and outcome.filing_no is not None, outcome.decision
+        assert outcome.ruling.ok and outcome.filing_no is not None, outcome.ruling
 
     return file_new
 

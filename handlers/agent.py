@@ -69,9 +69,9 @@ def cancel(command: Cancel, services: Services, inbound: Inbound) -> str:
     action = visits.cancel_filing(
         services.engine, inbound.openid, command.filing_no, inbound.now, services.tz
     )
-    if action.decision.reason is Reason.CANCELLED:
+    if action.ruling.reason is Reason.CANCELLED:
         return replies.cancelled(action.number)
-    return replies.cancel_refused(action.number, action.decision.explanation())
+    return replies.cancel_refused(action.number, action.ruling.explanation())
 
 
 def show_help(command: Help, services: Services, inbound: Inbound) -> str:
@@ -88,8 +88,8 @@ def report_visit(command: ReportVisit, services: Services, inbound: Inbound) -> 
         services.tz,
         inbound.msg_key,
     )
-    if not action.decision.ok:
-        return replies.visit_refused(action.number, action.decision.explanation())
+    if not action.ruling.ok:
+        return replies.visit_refused(action.number, action.ruling.explanation())
     assert action.at is not None
     return replies.visit_reported(
         action.number, action.client_name, action.phone_mask, action.at, services.tz

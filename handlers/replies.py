@@ -1,6 +1,6 @@
 """Every sentence the service says to a user, in Chinese, and nothing else.
 
-Rulings explain themselves (``Decision.explanation()``, the rule book's wording); this
+Rulings explain themselves (``Ruling.explanation()``, the rule book's wording); this
 module frames them for the conversation. Replies to agents show phones only as masks.
 A passive reply must stay under WeChat's 2,048-byte limit, which ``fit`` enforces.
 """
@@ -138,25 +138,25 @@ def unknown_project(ref: str) -> str:
 
 
 def filing_outcome(outcome: FilingOutcome, project_name: str, tz: ZoneInfo) -> str:
-    entry, decision = outcome.entry, outcome.decision
+    entry, ruling = outcome.entry, outcome.ruling
     kind = "异地" if entry.remote else "本地"
-    if not decision.ok:
+    if not ruling.ok:
         return f"报备失败：{entry.name} {entry.phone_mask}\n原因：{outcome.explanation()}"
     return (
         f"报备成功 #{outcome.filing_no}\n项目：{project_name}\n"
         f"客户：{entry.name} {entry.phone_mask}（{kind}）\n"
-        f"预计到访：{minute(entry.arrival, tz)}\n保护至 {day(decision.protected_until, tz)}\n"
+        f"预计到访：{minute(entry.arrival, tz)}\n保护至 {day(ruling.protected_until, tz)}\n"
         "到访当天请发送「带看 #编号」，并带客户到前台登记。"
     )
 
 
 def filing_line(outcome: FilingOutcome, tz: ZoneInfo) -> str:
     """One client of a several-client message, short enough for ten in one reply."""
-    entry, decision = outcome.entry, outcome.decision
-    if decision.ok:
+    entry, ruling = outcome.entry, outcome.ruling
+    if ruling.ok:
         return (
             f"报备成功 #{outcome.filing_no} {entry.name} {entry.phone_mask} "
-            f"保护至 {day(decision.protected_until, tz)}"
+            f"保护至 {day(ruling.protected_until, tz)}"
         )
     return f"报备失败 {entry.name} {entry.phone_mask}：{outcome.explanation()}"
 

@@ -49,13 +49,13 @@ class FilingContext:
 @dataclass(frozen=True)
 class FilingOutcome:
     entry: ClientEntry
-    decision: rules.Decision
+    ruling: rules.Ruling
     filing_no: int | None
     project_name: str = ""
     recorded_explanation: str | None = None  # a replayed ruling, worded as it was first
 
     def explanation(self) -> str:
-        return self.recorded_explanation or self.decision.explanation()
+        return self.recorded_explanation or self.ruling.explanation()
 
 
 @lru_cache(maxsize=256)
@@ -106,7 +106,7 @@ def read_context(
 def _write_params(
     ctx: FilingContext,
     entry: ClientEntry,
-    decision: rules.Decision,
+    ruling: rules.Ruling,
     now: datetime,
     source_msg: str | None,
 ) -> dict[str, Any]:
@@ -121,17 +121,17 @@ def _write_params(
         "remote": entry.remote,
         "arrival": entry.arrival,
         "now": now,
-        "status": "filed" if decision.ok else "refused",
-        "reason": decision.reason.value,
-        "until": decision.protected_until if decision.ok else None,
+        "status": "filed" if ruling.ok else "refused",
+        "reason": ruling.reason.value,
+        "until": ruling.protected_until if ruling.ok else None,
         "policy": ctx.policy_values,
         "note": entry.note,
         "bulk_claim": entry.bulk_claim,
         "source_msg": source_msg,
         "expected_version": ctx.client_version,
         "actor": f"agent:{ctx.agent_id}",
-        "rule": decision.rule,
-        "explanation": decision.explanation(),
+        "rule": ruling.rule,
+        "explanation": ruling.explanation(),
         "facts": {
             "remote": entry.remote,
             "arrival": entry.arrival.isoformat(),
@@ -186,13 +186,13 @@ def _attempt(
         existing=ctx.existing,
         open_filings=open_count,
     )
-    decision = rules.decide_filing(facts, now, ctx.policy, tz)
-    params = _write_params(ctx, entry, decision, now, source_msg)
+    ruling = rules.decide_filing(facts, now, ctx.policy, tz)
+    params = _write_params(ctx, entry, ruling, now, source_msg)
     write = _write_pg if conn.dialect.name == "postgresql" else _write_sqlite
-    filing_no = write(conn, params, decision.ok)
+    filing_no = write(conn, params, ruling.ok)
     if filing_no is None:
         return None
-    return FilingOutcome(entry, decision, filing_no, ctx.project_name or project_ref)
+    return FilingOutcome(entry, ruling, filing_no, ctx.project_name or project_ref)
 
 
 def file_one(
@@ -236,8 +236,8 @@ def find_by_source(conn: Connection, source_msg: str, tz: ZoneInfo) -> FilingOut
         return None
     until = row[2].astimezone(tz) if row[2] else None
     entry = ClientEntry(row[5], row[6], row[7], row[8].astimezone(tz))
-    decision = rules.Decision(rules.Reason(row[1]), protected_until=until)
-    return FilingOutcome(entry, decision, row[0], row[3], row[4])
+    ruling = rules.Ruling(rules.Reason(row[1]), protected_until=until)
+    return FilingOutcome(entry, ruling, row[0], row[3], row[4])
 
 
 def _replay(engine: Engine, source_msg: str | None, tz: ZoneInfo) -> FilingOutcome | None:

@@ -29,7 +29,7 @@ class FilingAction:
     number: int
     client_name: str
     phone_mask: str
-    decision: rules.Decision
+    ruling: rules.Ruling
     at: datetime | None = None
 
 
@@ -92,8 +92,8 @@ def report_visit(
             agent = _agent(session, openid)
             filing = resolve(session, agent, ref, now, tz)
             policy = rules.Policy.from_mapping(filing.policy)
-            decision = rules.decide_visit_report(_state(filing, tz), agent.id, at, now, policy)
-            if decision.ok:
+            ruling = rules.decide_visit_report(_state(filing, tz), agent.id, at, now, policy)
+            if ruling.ok:
                 session.add(
                     VisitReport(
                         filing_id=filing.id,
@@ -112,16 +112,16 @@ def report_visit(
                 f"agent:{agent.id}",
                 "visit_report",
                 f"filing:{filing.id}",
-                decision.rule,
-                decision.reason.value,
-                decision.explanation(),
+                ruling.rule,
+                ruling.reason.value,
+                ruling.explanation(),
                 {"visit_at": at.isoformat()},
                 filing.project_id,
                 policy.as_dict(),
             )
-            if decision.reason is rules.Reason.NOT_YOURS:  # reveal nothing of others' filings
-                return FilingAction(filing.id, "", "", decision, at)
-            return FilingAction(filing.id, filing.client_name, filing.phone_mask, decision, at)
+            if ruling.reason is rules.Reason.NOT_YOURS:  # reveal nothing of others' filings
+                return FilingAction(filing.id, "", "", ruling, at)
+            return FilingAction(filing.id, filing.client_name, filing.phone_mask, ruling, at)
     except IntegrityError:  # the same WeChat message again while Redis was down
         with make_session_factory(engine)() as session:
             report = session.scalar(select(VisitReport).where(VisitReport.source_msg == source_msg))
@@ -129,9 +129,9 @@ def report_visit(
                 raise
             filing = session.get(Filing, report.filing_id)
             assert filing is not None
-            decision = rules.Decision(rules.Reason.ACCEPTED)
+            ruling = rules.Ruling(rules.Reason.ACCEPTED)
             return FilingAction(
-                filing.id, filing.client_name, filing.phone_mask, decision, report.visit_at
+                filing.id, filing.client_name, filing.phone_mask, ruling, report.visit_at
             )
 
 
@@ -142,8 +142,8 @@ def cancel_filing(
     with make_session_factory(engine).begin() as session:
         agent = _agent(session, openid)
         filing = resolve(session, agent, FilingRef(number=number), now, tz)
-        decision = rules.decide_cancel(_state(filing, tz), agent.id, now)
-        if decision.reason is rules.Reason.CANCELLED:
+        ruling = rules.decide_cancel(_state(filing, tz), agent.id, now)
+        if ruling.reason is rules.Reason.CANCELLED:
             filing.status = "cancelled"
             client = (
                 session.get(Client, filing.client_id, with_for_update=True)
@@ -161,13 +161,13 @@ def cancel_filing(
             f"agent:{agent.id}",
             "cancel",
             f"filing:{filing.id}",
-            decision.rule,
-            decision.reason.value,
-            decision.explanation(),
+            ruling.rule,
+            ruling.reason.value,
+            ruling.explanation(),
             {},
             filing.project_id,
             filing.policy,
         )
-        if decision.reason is rules.Reason.NOT_YOURS:
-            return FilingAction(filing.id, "", "", decision)
-        return FilingAction(filing.id, filing.client_name, filing.phone_mask, decision)
+        if ruling.reason is rules.Reason.NOT_YOURS:
+            return FilingAction(filing.id, "", "", ruling)
+        return FilingAction(filing.id, filing.client_name, filing.phone_mask, ruling)
