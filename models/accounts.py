@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.entities import Agent, Decision, Distributor, InviteCode, Project, Staff
+from models.entities import Agent, DecisionLogEntry, Distributor, InviteCode, Project, Staff
 from models.errors import InvalidInvite
 from models.policy import Policy
 
@@ -41,7 +41,7 @@ def log_decision(
     policy: dict[str, Any] | None = None,
 ) -> None:
     session.add(
-        Decision(
+        DecisionLogEntry(
             at=now,
             actor=actor,
             action=action,

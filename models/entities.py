@@ -181,7 +181,7 @@ class VisitReport(Base):
     source_msg: Mapped[str | None] = mapped_column(String(80), unique=True)
 
 
-class Decision(Base):
+class DecisionLogEntry(Base):
     """The append-only decision log (R12): who, what, when, which rule, why, which policy.
 
     Entries are written in the deciding transaction without touching any shared row, so

@@ -32,10 +32,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models.db import AwareDateTime, JSONDoc, table_of
-from models.entities import Agent, Client, Decision, Distributor, Filing, Project
+from models.entities import Agent, Client, DecisionLogEntry, Distributor, Filing, Project
 
 AGENTS, DISTRIBUTORS, PROJECTS = table_of(Agent), table_of(Distributor), table_of(Project)
-CLIENTS, FILINGS, DECISIONS = table_of(Client), table_of(Filing), table_of(Decision)
+CLIENTS, FILINGS, DECISIONS = table_of(Client), table_of(Filing), table_of(DecisionLogEntry)
 
 
 def _param(name: str, type_: Any = None) -> Any:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from bot.simulator import WeChatSimulator
-from models.entities import Client, Decision, Filing
+from models.entities import Client, DecisionLogEntry, Filing
 from tests.e2e.conftest import JIA
 from tests.moments import at
 from tests.people import Cast, Person, filing_number
@@ -226,7 +226,7 @@ def test_eleven_digits_are_kept_only_as_the_mask(
     with engine.connect() as conn:
         assert conn.scalar(select(Filing.phone_mask)) == "138****5678"
         assert conn.scalar(select(Client.full_phone)) is None
-        facts = " ".join(str(f) for f in conn.scalars(select(Decision.facts)))
+        facts = " ".join(str(f) for f in conn.scalars(select(DecisionLogEntry.facts)))
     assert "1234" not in facts
 
 
@@ -308,9 +308,9 @@ def test_every_filing_decision_is_logged_with_rule_and_policy(
     yi.text("报备 P1 张三 13812345678 本地 16:00")
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Decision.rule, Decision.outcome, Decision.policy)
-            .where(Decision.action == "file")
-            .order_by(Decision.id)
+            select(DecisionLogEntry.rule, DecisionLogEntry.outcome, DecisionLogEntry.policy)
+            .where(DecisionLogEntry.action == "file")
+            .order_by(DecisionLogEntry.id)
         ).all()
         assert conn.scalar(select(func.count()).select_from(Filing)) == 3
     assert [(r[0], r[1]) for r in rows] == [
