@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from handlers.commands import ParseError, ParseProblem
 from models.accounts import Binding
 from models.filings import FilingOutcome
+from models.policy import PROTECTING, FilingStatus
 from models.queries import FilingRow
 
 REPLY_LIMIT_BYTES = 2048
@@ -165,12 +166,12 @@ def filing_results(parts: Sequence[str]) -> str:
     return fit("\n".join(parts) if len(parts) > 1 else "".join(parts))
 
 
-STATUS_LABELS = {
-    "filed": "已报备",
-    "lapsed": "已失效",
-    "visited": "已到访",
-    "refused": "未通过",
-    "cancelled": "已取消",
+STATUS_LABELS: dict[FilingStatus, str] = {
+    FilingStatus.FILED: "已报备",
+    FilingStatus.LAPSED: "已失效",
+    FilingStatus.VISITED: "已到访",
+    FilingStatus.REFUSED: "未通过",
+    FilingStatus.CANCELLED: "已取消",
 }
 
 
@@ -180,9 +181,9 @@ def filing_list(rows: Sequence[FilingRow], page: int, has_more: bool, tz: ZoneIn
     lines = [f"我的客户（第{page}页）："]
     for row in rows:
         line = f"#{row.number} {row.client_name} {row.phone_mask} {STATUS_LABELS[row.status]}"
-        if row.status in ("filed", "visited"):
+        if row.status in PROTECTING:
             line += f" 保护至 {day(row.protected_until, tz)}"
-        if row.status == "filed":
+        if row.status is FilingStatus.FILED:
             visit = "已带看" if row.visit_reported else "预计"
             line += f"\n   {visit} {minute(row.expected_arrival_at, tz)}"
         lines.append(line)

@@ -56,8 +56,8 @@ def seal(session: Session, now: datetime, settle_seconds: int, limit: int = 5000
         .order_by(DecisionLogEntry.chain_pos.desc())
         .limit(1)
     ).first()
-    position: int = (head[0] or 0) if head else 0
-    prev: str = (head[1] or GENESIS) if head else GENESIS
+    position: int = (head.chain_pos or 0) if head else 0
+    prev: str = (head.entry_hash or GENESIS) if head else GENESIS
     pending = session.scalars(
         select(DecisionLogEntry)
         .where(

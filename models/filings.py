@@ -82,24 +82,24 @@ def read_context(
     if row is None:
         return None
     existing = None
-    if row[6] is not None:
+    if row.client_state is not None:
         existing = rules.ClientState(
-            state=row[6],
-            owner_distributor_id=row[7],
-            protected_until=row[8].astimezone(tz) if row[8] else None,
-            known_source=row[9],
+            state=row.client_state,
+            owner_distributor_id=row.owner_distributor_id,
+            protected_until=row.protected_until.astimezone(tz) if row.protected_until else None,
+            known_source=row.known_source,
         )
-    policy, policy_values = _policy(tuple(sorted((row[5] or {}).items())))
+    policy, policy_values = _policy(tuple(sorted((row.policy or {}).items())))
     return FilingContext(
-        agent_id=row[0],
-        distributor_id=row[1],
-        distributor_status=row[2],
-        project_id=row[3],
-        project_name=row[4],
+        agent_id=row.agent_id,
+        distributor_id=row.distributor_id,
+        distributor_status=row.distributor_status,
+        project_id=row.project_id,
+        project_name=row.project_name,
         policy=policy,
         policy_values=policy_values,
         existing=existing,
-        client_version=row[10],
+        client_version=row.client_version,
     )
 
 
@@ -121,7 +121,7 @@ def _write_params(
         "remote": entry.remote,
         "arrival": entry.arrival,
         "now": now,
-        "status": "filed" if ruling.ok else "refused",
+        "status": rules.FilingStatus.FILED if ruling.ok else rules.FilingStatus.REFUSED,
         "reason": ruling.reason.value,
         "until": ruling.protected_until if ruling.ok else None,
         "policy": ctx.policy_values,
@@ -234,10 +234,11 @@ def find_by_source(conn: Connection, source_msg: str, tz: ZoneInfo) -> FilingOut
     row = conn.execute(sql.FIND_BY_SOURCE, {"source_msg": source_msg}).first()
     if row is None:
         return None
-    until = row[2].astimezone(tz) if row[2] else None
-    entry = ClientEntry(row[5], row[6], row[7], row[8].astimezone(tz))
-    ruling = rules.Ruling(rules.Reason(row[1]), protected_until=until)
-    return FilingOutcome(entry, ruling, row[0], row[3], row[4])
+    until = row.protection_ends_at.astimezone(tz) if row.protection_ends_at else None
+    arrival = row.expected_arrival_at.astimezone(tz)
+    entry = ClientEntry(row.client_name, row.phone_mask, row.remote, arrival)
+    ruling = rules.Ruling(rules.Reason(row.reason), protected_until=until)
+    return FilingOutcome(entry, ruling, row.id, row.project_name, row.explanation)
 
 
 def _replay(engine: Engine, source_msg: str | None, tz: ZoneInfo) -> FilingOutcome | None:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, exists, select
 from sqlalchemy.orm import Session
 
 from models.entities import Agent, Filing, VisitReport
-from models.policy import FilingState, effective_status
+from models.policy import FilingState, FilingStatus, effective_status
 
 PAGE_SIZE = 10
 
@@ -20,7 +20,7 @@ class FilingRow:
     number: int
     client_name: str
     phone_mask: str
-    status: str  # effective: filed | lapsed | visited | refused | cancelled
+    status: FilingStatus  # effective: lapsed is derived from the clock
     protected_until: datetime | None
     expected_arrival_at: datetime
     visit_reported: bool
@@ -72,10 +72,16 @@ def agent_filings(
         ).all()
     result = []
     for row in rows[:page_size]:
-        state = FilingState(agent_id, row[3], row[6], row[7], row[4])
+        state = FilingState(agent_id, row.status, row.filed_at, row.remote, row.protection_ends_at)
         result.append(
             FilingRow(
-                row[0], row[1], row[2], effective_status(state, now), row[4], row[5], bool(row[8])
+                number=row.id,
+                client_name=row.client_name,
+                phone_mask=row.phone_mask,
+                status=effective_status(state, now),
+                protected_until=row.protection_ends_at,
+                expected_arrival_at=row.expected_arrival_at,
+                visit_reported=bool(row.reported),
             )
         )
     return result, len(rows) > page_size
@@ -95,7 +101,7 @@ def expected_visits(session: Session, project_id: int, day: date, tz: ZoneInfo) 
             select(Filing)
             .where(
                 Filing.project_id == project_id,
-                Filing.status == "filed",
+                Filing.status == FilingStatus.FILED,
                 Filing.expected_arrival_at >= start,
                 Filing.expected_arrival_at < end,
             )

@@ -65,7 +65,7 @@ def resolve(session: Session, agent: Agent, ref: FilingRef, now: datetime, tz: Z
         query = query.where(Filing.client_name == ref.name)
     candidates = session.scalars(query.limit(20)).all()
     active = [
-        f for f in candidates if rules.effective_status(_state(f, tz), now) in ("filed", "visited")
+        f for f in candidates if rules.effective_status(_state(f, tz), now) in rules.PROTECTING
     ]
     if len(active) > 1:
         raise AmbiguousFiling([(f.id, f.client_name, f.phone_mask) for f in active])
@@ -144,13 +144,17 @@ def cancel_filing(
         filing = resolve(session, agent, FilingRef(number=number), now, tz)
         ruling = rules.decide_cancel(_state(filing, tz), agent.id, now)
         if ruling.reason is rules.Reason.CANCELLED:
-            filing.status = "cancelled"
+            filing.status = rules.FilingStatus.CANCELLED
             client = (
                 session.get(Client, filing.client_id, with_for_update=True)
                 if filing.client_id
                 else None
             )
-            if client is not None and client.state == "filed" and client.owner_agent_id == agent.id:
+            if (
+                client is not None
+                and client.state == rules.ClientStatus.FILED
+                and client.owner_agent_id == agent.id
+            ):
                 client.protected_until = None
                 client.owner_agent_id = client.owner_distributor_id = None
                 client.version += 1

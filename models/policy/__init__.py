@@ -1,8 +1,9 @@
 """The rule book (../shared/domain.md R1-R12) as pure functions over plain values.
 
 Split by job: ``values`` (a project's policy values and how they are read), ``dates``
-(when protections, windows and claims end), ``rules`` (the ``decide_*`` functions and the
-``Ruling`` they return), ``wording`` (the reasons and the rule book's words for them).
+(when protections, windows and claims end), ``states`` (the status words stored and
+judged), ``rules`` (the ``decide_*`` functions and the ``Ruling`` they return),
+``wording`` (the reasons and the rule book's words for them).
 Nothing in the package does I/O or reads a clock. The public names are re-exported here,
 so callers write ``from models.policy import decide_filing``.
 """
@@ -36,6 +37,7 @@ from models.policy.rules import (
     mask_matches,
     mask_phone,
 )
+from models.policy.states import PROTECTING, ClientStatus, DistributorStatus, FilingStatus
 from models.policy.values import Policy, PolicyError, parse_flag
 from models.policy.wording import KNOWN_SOURCES, STATUS_WORDS, Reason, span_words
 
@@ -44,9 +46,13 @@ __all__ = [
     "KNOWN_SOURCES",
     "RULE_OF",
     "STATUS_WORDS",
+    "PROTECTING",
     "ClientState",
+    "ClientStatus",
+    "DistributorStatus",
     "FilingFacts",
     "FilingState",
+    "FilingStatus",
     "Policy",
     "PolicyError",
     "Reason",

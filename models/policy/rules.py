@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from models.policy.dates import ceil_to_minute, filing_protection_end
+from models.policy.states import PROTECTING, ClientStatus, DistributorStatus, FilingStatus
 from models.policy.values import Policy
 from models.policy.wording import STATUS_WORDS, Reason, explain
 
@@ -77,8 +78,7 @@ def check_advance_notice(
 class ClientState:
     """What the project already knows of a client (name + mask), as read before a filing.
 
-    ``state``: ``filed`` (a filing protects it), ``visited`` (a confirmed visit protects
-    it), ``known`` (the case site's: natural visit, import, own, referral, partner).
+    ``state`` is a ``ClientStatus``: filed, visited or known to the case site.
     """
 
     state: str
@@ -98,13 +98,13 @@ def decide_ownership(
     """R3: one owner at a time; R4: a lapsed filing is nobody's; R8: expiry makes 公客."""
     if existing is None:
         return Ruling(Reason.ACCEPTED)
-    if existing.state == "known":
+    if existing.state == ClientStatus.KNOWN:
         return Ruling(Reason.KNOWN_TO_SITE, known_source=existing.known_source)
     if is_protected(existing.protected_until, now):
         if existing.owner_distributor_id == distributor_id:
             return Ruling(Reason.ALREADY_YOURS, protected_until=existing.protected_until)
         return Ruling(Reason.PROTECTED_BY_OTHER, protected_until=existing.protected_until)
-    if existing.state == "visited" and not policy.expired_refile:
+    if existing.state == ClientStatus.VISITED and not policy.expired_refile:
         return Ruling(Reason.KNOWN_TO_SITE, known_source="public")
     return Ruling(Reason.ACCEPTED)
 
@@ -114,7 +114,7 @@ class FilingFacts:
     """Everything a filing ruling needs, read in one query before the write."""
 
     distributor_id: int
-    distributor_status: str  # active | suspended | blacklisted
+    distributor_status: str  # a DistributorStatus
     remote: bool
     arrival_at: datetime
     existing: ClientState | None
@@ -128,7 +128,7 @@ def decide_filing(facts: FilingFacts, now: datetime, policy: Policy, tz: ZoneInf
     advance notice (R2), then whether the visit falls inside the protection (R4), last the
     per-agent cap (a product limit; 0 = off).
     """
-    if facts.distributor_status != "active":
+    if facts.distributor_status != DistributorStatus.ACTIVE:
         return Ruling(Reason.DISTRIBUTOR_NOT_ALLOWED)
     ownership = decide_ownership(facts.existing, facts.distributor_id, now, policy)
     if not ownership.ok:
@@ -152,21 +152,21 @@ class FilingState:
     """A filing as the visit and cancel rules see it."""
 
     agent_id: int
-    status: str  # filed | visited | refused | cancelled
+    status: str  # a stored FilingStatus: filed | visited | refused | cancelled
     filed_at: datetime
     remote: bool
     protected_until: datetime | None
 
 
-def effective_status(filing: FilingState, now: datetime) -> str:
+def effective_status(filing: FilingState, now: datetime) -> FilingStatus:
     """A filed client not visited by the end of its protection has lapsed (R4).
 
     Derived from the clock rather than stored, so no job has to run for it to be true.
     """
     until = filing.protected_until
-    if filing.status == "filed" and until is not None and not is_protected(until, now):
-        return "lapsed"
-    return filing.status
+    if filing.status == FilingStatus.FILED and until is not None and not is_protected(until, now):
+        return FilingStatus.LAPSED
+    return FilingStatus(filing.status)
 
 
 def decide_visit_report(
@@ -179,11 +179,11 @@ def decide_visit_report(
     if filing.agent_id != agent_id:
         return Ruling(Reason.NOT_YOURS)
     status = effective_status(filing, now)
-    if status not in ("filed", "visited"):
+    if status not in PROTECTING:
         return Ruling(Reason.NOT_PROTECTED, status=STATUS_WORDS.get(status, status))
     if at < now - timedelta(minutes=policy.visit_slack_minutes):
         return Ruling(Reason.ARRIVAL_IN_PAST)
-    if status == "filed":
+    if status is FilingStatus.FILED:
         notice = check_advance_notice(filing.filed_at, at, filing.remote, policy)
         if not notice.ok:
             return notice
@@ -197,9 +197,9 @@ def decide_cancel(filing: FilingState, agent_id: int, now: datetime) -> Ruling:
     if filing.agent_id != agent_id:
         return Ruling(Reason.NOT_YOURS)
     status = effective_status(filing, now)
-    if status == "visited":
+    if status is FilingStatus.VISITED:
         return Ruling(Reason.ALREADY_VISITED)
-    if status != "filed":
+    if status is not FilingStatus.FILED:
         return Ruling(Reason.NOT_PROTECTED, status=STATUS_WORDS.get(status, status))
     return Ruling(Reason.CANCELLED)
 

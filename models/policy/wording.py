@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from models.policy.states import FilingStatus
+
 if TYPE_CHECKING:  # the ruling type, for annotations only: rules.py imports this module
     from models.policy.rules import Ruling
 
@@ -45,7 +47,11 @@ KNOWN_SOURCES: dict[str, str] = {
 }
 
 #: A filing no longer protected, as the agent is told (keys: effective filing statuses).
-STATUS_WORDS: dict[str, str] = {"refused": "未通过", "cancelled": "已取消", "lapsed": "已失效"}
+STATUS_WORDS: dict[str, str] = {
+    FilingStatus.REFUSED: "未通过",
+    FilingStatus.CANCELLED: "已取消",
+    FilingStatus.LAPSED: "已失效",
+}
 
 
 def day_words(moment: datetime | None) -> str:
