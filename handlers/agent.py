@@ -75,7 +75,8 @@ def cancel(command: Cancel, services: Services, inbound: Inbound) -> str:
 
 
 def show_help(command: Help, services: Services, inbound: Inbound) -> str:
-    return replies.help_text(command.topic)
+    """The help names the rules of the projects an agent can file for, as each is set."""
+    return replies.help_text(command.topic, queries.project_policies(services.engine))
 
 
 def report_visit(command: ReportVisit, services: Services, inbound: Inbound) -> str:

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, exists, select
 from sqlalchemy.orm import Session
 
-from models.entities import Agent, Filing, VisitReport
-from models.policy import FilingState, FilingStatus, effective_status
+from models.entities import Agent, Filing, Project, VisitReport
+from models.policy import FilingState, FilingStatus, Policy, effective_status
 
 PAGE_SIZE = 10
 
@@ -85,6 +85,24 @@ def agent_filings(
             )
         )
     return result, len(rows) > page_size
+
+
+@dataclass(frozen=True)
+class ProjectPolicy:
+    """A project an agent can file for, with the policy values its filings are judged by."""
+
+    code: str
+    name: str
+    policy: Policy
+
+
+def project_policies(engine: Engine) -> list[ProjectPolicy]:
+    """Every project and its policy, by code: what the help tells an agent (R2, R4, R5)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Project.code, Project.name, Project.policy).order_by(Project.code)
+        ).all()
+    return [ProjectPolicy(row.code, row.name, Policy.from_mapping(row.policy)) for row in rows]
 
 
 def expected_visits(session: Session, project_id: int, day: date, tz: ZoneInfo) -> list[Filing]:

@@ -8,6 +8,6 @@ ensure_redis
 echo "PostgreSQL: $TEST_PG_URL  Redis: $TEST_REDIS_URL" >&2
 ruff check bot handlers models scheduler tests
 # the pure modules strictly (they decide rulings), the rest for what mypy can see
-mypy --strict models/policy models/requests.py handlers/commands.py handlers/grammar.py handlers/timeparse.py
+mypy --strict models/policy models/requests.py handlers/commands.py handlers/grammar.py handlers/fields.py handlers/filing_grammar.py handlers/timeparse.py
 mypy --ignore-missing-imports bot handlers models scheduler
 exec python -m pytest "$@"

@@ -69,6 +69,21 @@ def test_a_project_may_ask_half_an_hour_of_notice(
     assert "报备成功" in jia.text("报备 P1 张三 13812345678 本地 14:40")
 
 
+def test_help_names_the_notice_the_project_asks_for(cli: Callable[..., Any], jia: Person) -> None:
+    assert cli("project", "set", "P1", "--set", "local_notice_minutes=30").exit_code == 0
+    reply = jia.text("帮助")
+    assert "本地客户须提前30分钟" in reply
+    assert "1小时" not in reply
+    assert "异地客户须提前24小时" in reply
+
+
+def test_help_names_each_projects_rules_when_they_differ(cast: Cast, jia: Person) -> None:
+    cast.project("P2", "翠湖苑", "local_notice_minutes=90", "filing_protection_days=5")
+    reply = jia.text("帮助")
+    assert "规则（项目 P1）：本地客户须提前1小时" in reply and "报备次日起7天" in reply
+    assert "规则（项目 P2）：本地客户须提前90分钟" in reply and "报备次日起5天" in reply
+
+
 def test_a_local_filing_across_midnight_counts_the_real_hour(travel: Travel, jia: Person) -> None:
     travel(at(11, 22, 23, 30))
     reply = jia.text("报备 P1 张三 13812345678 本地 明天 00:30")

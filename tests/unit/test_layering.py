@@ -24,6 +24,8 @@ PURE_MODULES = [
     "models/requests.py",
     "handlers/commands.py",
     "handlers/grammar.py",
+    "handlers/fields.py",
+    "handlers/filing_grammar.py",
 ]
 
 FORBIDDEN_PACKAGES = {"flask", "sqlalchemy", "redis", "wechatpy", "requests", "psycopg"}
