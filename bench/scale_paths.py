@@ -20,7 +20,7 @@ from sqlalchemy import Engine, Select, select, text
 
 from bench.common import TZ, agent_openid, letters
 from bench.scale_seed import AGENTS, HEAVY_AGENT_ID, Seeded, project_code
-from handlers.commands import ClientEntry
+from models.requests import ClientEntry
 from models import filings, queries
 from models.db import make_engine
 from models.entities import Agent, Client, Filing
@@ -97,7 +97,7 @@ def filing_call(engine: Engine, seeded: Seeded, tag: str) -> Call:
         agent = agent_openid(rng.randrange(HEAVY_AGENT_ID + 1, AGENTS + 1))
         project = project_code(rng.randrange(seeded.projects))
         outcome = filings.file_one(engine, agent, project, entry, now, TZ, f"scale-{tag}-{n}")
-        assert outcome.decision.ok and outcome.filing_no is not None, outcome.decision
+        assert outcome.ruling.ok and outcome.filing_no is not None, outcome.ruling
 
     return file_new
 

@@ -125,10 +125,10 @@ def _iso_day_end(day: date) -> str:
 
 @lru_cache(maxsize=4096)
 def _accepted_explanation(day: date) -> str:
-    return rules.Decision(rules.Reason.ACCEPTED, protected_until=end_of_day(day)).explanation()
+    return rules.Ruling(rules.Reason.ACCEPTED, protected_until=end_of_day(day)).explanation()
 
 
-KNOWN_EXPLANATION = rules.Decision(rules.Reason.KNOWN_TO_SITE, known_source="import").explanation()
+KNOWN_EXPLANATION = rules.Ruling(rules.Reason.KNOWN_TO_SITE, known_source="import").explanation()
 
 
 def _line(values: tuple[object, ...]) -> str:

@@ -70,13 +70,14 @@ def cancel(command: Cancel, services: Services, inbound: Inbound) -> str:
     action = visits.cancel_filing(
         services.engine, inbound.openid, command.filing_no, inbound.now, services.tz
     )
-    if action.decision.reason is Reason.CANCELLED:
+    if action.ruling.reason is Reason.CANCELLED:
         return replies.cancelled(action.number)
-    return replies.cancel_refused(action.number, action.decision.explanation())
+    return replies.cancel_refused(action.number, action.ruling.explanation())
 
 
 def show_help(command: Help, services: Services, inbound: Inbound) -> str:
-    return replies.help_text(command.topic)
+    """The help names the rules of the projects an agent can file for, as each is set."""
+    return replies.help_text(command.topic, queries.project_policies(services.engine))
 
 
 def report_visit(command: ReportVisit, services: Services, inbound: Inbound) -> str:
@@ -89,8 +90,8 @@ def report_visit(command: ReportVisit, services: Services, inbound: Inbound) -> 
         services.tz,
         inbound.msg_key,
     )
-    if not action.decision.ok:
-        return replies.visit_refused(action.number, action.decision.explanation())
+    if not action.ruling.ok:
+        return replies.visit_refused(action.number, action.ruling.explanation())
     assert action.at is not None
     return replies.visit_reported(
         action.number, action.client_name, action.phone_mask, action.at, services.tz

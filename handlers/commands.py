@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from models.requests import ClientEntry, FilingRef
+
 
 class ParseProblem(Enum):
     """Why a message could not be understood; ``replies.py`` words each one."""
@@ -44,18 +46,6 @@ class Bind:
 
 
 @dataclass(frozen=True)
-class ClientEntry:
-    """One client of a filing (R1). ``phone_mask`` is always ``138****5678``."""
-
-    name: str
-    phone_mask: str
-    remote: bool  # True = 异地 (out of town), False = 本地
-    arrival: datetime  # aware, project time zone
-    note: str | None = None
-    bulk_claim: bool = False  # the agent's 大宗 claim; the case site decides (R6)
-
-
-@dataclass(frozen=True)
 class FileClients:
     """``报备 ...``: one or several clients for one project, each answered (R1)."""
 
@@ -83,15 +73,6 @@ class Help:
     """``帮助`` (and the menu's help button)."""
 
     topic: str | None = None
-
-
-@dataclass(frozen=True)
-class FilingRef:
-    """How an agent names one of their filings: by number, client name or masked phone."""
-
-    number: int | None = None
-    name: str | None = None
-    phone_mask: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Every sentence the service says to a user, in Chinese, and nothing else.
 
-Rulings explain themselves (``Decision.explanation()``, the rule book's wording); this
+Rulings explain themselves (``Ruling.explanation()``, the rule book's wording); this
 module frames them for the conversation. Replies to agents show phones only as masks.
 A passive reply must stay under WeChat's 2,048-byte limit, which ``fit`` enforces.
 """
@@ -8,13 +8,16 @@ A passive reply must stay under WeChat's 2,048-byte limit, which ``fit`` enforce
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers import grammar
 from handlers.commands import ParseError, ParseProblem
+from handlers.filing_grammar import MAX_CLIENT_LINES
 from models.accounts import Binding
 from models.filings import FilingOutcome
-from models.queries import FilingRow
+from models.policy import PROTECTING, FilingStatus, Policy, span_words
+from models.queries import FilingRow, ProjectPolicy
 
 REPLY_LIMIT_BYTES = 2048
 
@@ -39,19 +42,6 @@ STAFF_ARRIVAL_FOR_AGENTS = (
 )
 STAFF_ARRIVAL_PENDING = "到访登记功能即将开放，请先按案场现有流程登记。"
 
-USAGE: dict[str, str] = {
-    "绑定": "绑定 邀请码 姓名\n例如：绑定 K7M2Q9XD 王小明",
-    "报备": (
-        "报备 项目 客户姓名 手机号 本地/异地 到访时间\n"
-        "例如：报备 P1 张三 138****5678 本地 明天 15:00\n"
-        "手机号可写11位或 138****5678；多位客户可每行一位，第一行写「报备 项目」"
-    ),
-    "查询": "查询（我的客户）、查询 2（第2页）、查询 138****5678",
-    "取消": "取消 #编号\n例如：取消 #12",
-    "带看": "带看 #编号 到访时间（不写时间即现在）\n例如：带看 #12 15:00、带看 张三 明天 10:00",
-    "到访": "到访 #编号 11位手机号（案场前台使用）",
-}
-
 PROBLEMS: dict[ParseProblem, str] = {
     ParseProblem.EMPTY: "消息是空的",
     ParseProblem.UNKNOWN_VERB: "没有看懂这条指令",
@@ -61,7 +51,7 @@ PROBLEMS: dict[ParseProblem, str] = {
     ParseProblem.BAD_TYPE: "请注明客户是「本地」还是「异地」",
     ParseProblem.BAD_NAME: "客户姓名不对",
     ParseProblem.BAD_NUMBER: "报备编号应写作 #数字，例如 #12",
-    ParseProblem.TOO_MANY_LINES: "一条消息最多报备10位客户，请分几条发送",
+    ParseProblem.TOO_MANY_LINES: f"一条消息最多报备{MAX_CLIENT_LINES}位客户，请分几条发送",
 }
 
 
@@ -98,7 +88,7 @@ def parse_error(error: ParseError, brief: bool = False) -> str:
         what = f"{what}（{error.detail}）"
     if brief:
         return what
-    usage = USAGE.get(error.verb or "") or help_text()
+    usage = grammar.usage(error.verb) or help_text()
     return f"{what}。\n正确格式：\n{usage}"
 
 
@@ -107,20 +97,42 @@ def line_error(index: int, error: ParseError, brief: bool) -> str:
     return f"第{index + 1}行：{parse_error(error, brief=brief)}"
 
 
-def help_text(topic: str | None = None) -> str:
-    if topic and topic in USAGE:
-        return USAGE[topic]
+def help_text(topic: str | None = None, projects: Sequence[ProjectPolicy] = ()) -> str:
+    """A verb's usage, or every agent verb with the rules of the projects one can file for.
+
+    Built from the grammar's registry and each project's own policy values, so the help
+    never promises a notice or a protection a project has changed (domain.md R2, R4, R5).
+    """
+    if topic and (text := grammar.usage(topic)):
+        return text
+    listed = [verb.summary for verb in grammar.REGISTRY if verb.summary]
+    lines = ["渠道报备指令：", *(f"{n}. {summary}" for n, summary in enumerate(listed, 1))]
+    return fit("\n".join(lines + rules_lines(projects)))
+
+
+def rules_lines(projects: Sequence[ProjectPolicy]) -> list[str]:
+    """One line of rules when every project has the same, else one line per group."""
+    groups: dict[str, list[str]] = {}
+    for project in projects:
+        groups.setdefault(_rules_sentence(project.policy), []).append(project.code)
+    if len(groups) == 1:
+        return [f"规则：{sentence}" for sentence in groups]
+    return [f"规则（项目 {'、'.join(codes)}）：{sentence}" for sentence, codes in groups.items()]
+
+
+def _rules_sentence(policy: Policy) -> str:
     return (
-        "渠道报备指令：\n"
-        "1. 报备客户：报备 项目 客户姓名 手机号 本地/异地 到访时间\n"
-        "   例：报备 P1 张三 138****5678 本地 明天 15:00\n"
-        "2. 到访当天带看报备：带看 #编号 [时间]\n"
-        "3. 我的客户：查询（或 查询 2 翻页、查询 手机号）\n"
-        "4. 取消报备：取消 #编号\n"
-        "5. 绑定：绑定 邀请码 姓名\n"
-        "规则：本地客户须提前1小时、异地客户须提前24小时报备；"
-        "报备保护期为报备次日起7天，到访确认后保护45天。"
+        f"{_notice('本地', policy.notice_for(remote=False))}、"
+        f"{_notice('异地', policy.notice_for(remote=True))}报备；"
+        f"报备保护期为报备次日起{policy.filing_protection_days}天，"
+        f"到访确认后保护{policy.visit_protection_days}天。"
     )
+
+
+def _notice(kind: str, notice: timedelta) -> str:
+    if not notice:
+        return f"{kind}客户无须提前"
+    return f"{kind}客户须提前{span_words(notice)}"
 
 
 def bound(binding: Binding) -> str:
@@ -138,25 +150,25 @@ def unknown_project(ref: str) -> str:
 
 
 def filing_outcome(outcome: FilingOutcome, project_name: str, tz: ZoneInfo) -> str:
-    entry, decision = outcome.entry, outcome.decision
+    entry, ruling = outcome.entry, outcome.ruling
     kind = "异地" if entry.remote else "本地"
-    if not decision.ok:
+    if not ruling.ok:
         return f"报备失败：{entry.name} {entry.phone_mask}\n原因：{outcome.explanation()}"
     return (
         f"报备成功 #{outcome.filing_no}\n项目：{project_name}\n"
         f"客户：{entry.name} {entry.phone_mask}（{kind}）\n"
-        f"预计到访：{minute(entry.arrival, tz)}\n保护至 {day(decision.protected_until, tz)}\n"
+        f"预计到访：{minute(entry.arrival, tz)}\n保护至 {day(ruling.protected_until, tz)}\n"
         "到访当天请发送「带看 #编号」，并带客户到前台登记。"
     )
 
 
 def filing_line(outcome: FilingOutcome, tz: ZoneInfo) -> str:
     """One client of a several-client message, short enough for ten in one reply."""
-    entry, decision = outcome.entry, outcome.decision
-    if decision.ok:
+    entry, ruling = outcome.entry, outcome.ruling
+    if ruling.ok:
         return (
             f"报备成功 #{outcome.filing_no} {entry.name} {entry.phone_mask} "
-            f"保护至 {day(decision.protected_until, tz)}"
+            f"保护至 {day(ruling.protected_until, tz)}"
         )
     return f"报备失败 {entry.name} {entry.phone_mask}：{outcome.explanation()}"
 
@@ -165,12 +177,12 @@ def filing_results(parts: Sequence[str]) -> str:
     return fit("\n".join(parts) if len(parts) > 1 else "".join(parts))
 
 
-STATUS_LABELS = {
-    "filed": "已报备",
-    "lapsed": "已失效",
-    "visited": "已到访",
-    "refused": "未通过",
-    "cancelled": "已取消",
+STATUS_LABELS: dict[FilingStatus, str] = {
+    FilingStatus.FILED: "已报备",
+    FilingStatus.LAPSED: "已失效",
+    FilingStatus.VISITED: "已到访",
+    FilingStatus.REFUSED: "未通过",
+    FilingStatus.CANCELLED: "已取消",
 }
 
 
@@ -180,9 +192,9 @@ def filing_list(rows: Sequence[FilingRow], page: int, has_more: bool, tz: ZoneIn
     lines = [f"我的客户（第{page}页）："]
     for row in rows:
         line = f"#{row.number} {row.client_name} {row.phone_mask} {STATUS_LABELS[row.status]}"
-        if row.status in ("filed", "visited"):
+        if row.status in PROTECTING:
             line += f" 保护至 {day(row.protected_until, tz)}"
-        if row.status == "filed":
+        if row.status is FilingStatus.FILED:
             visit = "已带看" if row.visit_reported else "预计"
             line += f"\n   {visit} {minute(row.expected_arrival_at, tz)}"
         lines.append(line)

@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.entities import Agent, Decision, Distributor, InviteCode, Project, Staff
+from models.entities import Agent, DecisionLogEntry, Distributor, InviteCode, Project, Staff
 from models.errors import InvalidInvite
-from models.policy import Policy
+from models.policy import DistributorStatus, Policy
 
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
-DISTRIBUTOR_STATUSES = ("active", "suspended", "blacklisted")
+DISTRIBUTOR_STATUSES = tuple(DistributorStatus)
 STAFF_ROLES = ("frontdesk", "manager")
 
 
@@ -41,7 +41,7 @@ def log_decision(
     policy: dict[str, Any] | None = None,
 ) -> None:
     session.add(
-        Decision(
+        DecisionLogEntry(
             at=now,
             actor=actor,
             action=action,
@@ -133,7 +133,9 @@ def add_distributor(session: Session, name: str, now: datetime) -> tuple[Distrib
         raise AccountError("the distributor's full name is empty")
     if session.scalar(select(Distributor).where(Distributor.name == name)):
         raise AccountError(f"distributor {name} exists already")
-    distributor = Distributor(name=name, status="active", created_at=now, updated_at=now)
+    distributor = Distributor(
+        name=name, status=DistributorStatus.ACTIVE, created_at=now, updated_at=now
+    )
     session.add(distributor)
     session.flush()
     invite = _new_invite(session, now, kind="agent", distributor_id=distributor.id)
@@ -144,7 +146,7 @@ def add_distributor(session: Session, name: str, now: datetime) -> tuple[Distrib
         "distributor_add",
         f"distributor:{distributor.id}",
         "R3",
-        "active",
+        DistributorStatus.ACTIVE,
         f"登记分销商 {name}",
         {"name": name},
     )
@@ -175,9 +177,14 @@ def set_distributor_status(
 ) -> Distributor:
     if status not in DISTRIBUTOR_STATUSES:
         raise AccountError(f"status must be one of {', '.join(DISTRIBUTOR_STATUSES)}")
+    standing = DistributorStatus(status)
     distributor = find_distributor(session, name)
-    previous, distributor.status, distributor.updated_at = distributor.status, status, now
-    words = {"active": "恢复合作", "suspended": "暂停合作", "blacklisted": "列入黑名单"}
+    previous, distributor.status, distributor.updated_at = distributor.status, standing, now
+    words = {
+        DistributorStatus.ACTIVE: "恢复合作",
+        DistributorStatus.SUSPENDED: "暂停合作",
+        DistributorStatus.BLACKLISTED: "列入黑名单",
+    }
     log_decision(
         session,
         now,
@@ -185,9 +192,9 @@ def set_distributor_status(
         "distributor_status",
         f"distributor:{distributor.id}",
         "R3",
-        status,
-        f"分销商 {distributor.name} {words[status]}：{reason or '未注明'}",
-        {"from": previous, "to": status, "reason": reason},
+        standing,
+        f"分销商 {distributor.name} {words[standing]}：{reason or '未注明'}",
+        {"from": previous, "to": standing, "reason": reason},
     )
     return distributor
 

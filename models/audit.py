@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.entities import Decision
+from models.entities import DecisionLogEntry
 
 GENESIS = "0" * 64
 
 
-def entry_content(entry: Decision) -> dict[str, Any]:
+def entry_content(entry: DecisionLogEntry) -> dict[str, Any]:
     """The fields a hash covers: everything that says what was decided and why."""
     return {
         "id": entry.id,
@@ -39,7 +39,7 @@ def entry_content(entry: Decision) -> dict[str, Any]:
     }
 
 
-def chain_hash(entry: Decision, prev_hash: str) -> str:
+def chain_hash(entry: DecisionLogEntry, prev_hash: str) -> str:
     canonical = json.dumps(entry_content(entry), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
 
@@ -51,17 +51,20 @@ def seal(session: Session, now: datetime, settle_seconds: int, limit: int = 5000
     on the unique ``chain_pos`` and rolls back, sealing nothing twice.
     """
     head = session.execute(
-        select(Decision.chain_pos, Decision.entry_hash)
-        .where(Decision.chain_pos.is_not(None))
-        .order_by(Decision.chain_pos.desc())
+        select(DecisionLogEntry.chain_pos, DecisionLogEntry.entry_hash)
+        .where(DecisionLogEntry.chain_pos.is_not(None))
+        .order_by(DecisionLogEntry.chain_pos.desc())
         .limit(1)
     ).first()
-    position: int = (head[0] or 0) if head else 0
-    prev: str = (head[1] or GENESIS) if head else GENESIS
+    position: int = (head.chain_pos or 0) if head else 0
+    prev: str = (head.entry_hash or GENESIS) if head else GENESIS
     pending = session.scalars(
-        select(Decision)
-        .where(Decision.chain_pos.is_(None), Decision.at <= now - timedelta(seconds=settle_seconds))
-        .order_by(Decision.id)
+        select(DecisionLogEntry)
+        .where(
+            DecisionLogEntry.chain_pos.is_(None),
+            DecisionLogEntry.at <= now - timedelta(seconds=settle_seconds),
+        )
+        .order_by(DecisionLogEntry.id)
         .limit(limit)
     ).all()
     for entry in pending:
@@ -85,7 +88,9 @@ def verify(session: Session) -> Verification:
     """Walk the chain in sealing order; report the first entry that does not hold."""
     prev, expected_pos, checked = GENESIS, 1, 0
     for entry in session.scalars(
-        select(Decision).where(Decision.chain_pos.is_not(None)).order_by(Decision.chain_pos)
+        select(DecisionLogEntry)
+        .where(DecisionLogEntry.chain_pos.is_not(None))
+        .order_by(DecisionLogEntry.chain_pos)
     ).yield_per(1000):
         if entry.chain_pos != expected_pos:
             why = f"entry missing before position {entry.chain_pos}"
@@ -95,5 +100,5 @@ def verify(session: Session) -> Verification:
         if chain_hash(entry, prev) != entry.entry_hash:
             return Verification(checked, 0, entry.id, "content changed after sealing")
         prev, expected_pos, checked = entry.entry_hash, expected_pos + 1, checked + 1
-    pending = session.scalar(select(func.count()).where(Decision.chain_pos.is_(None))) or 0
+    pending = session.scalar(select(func.count()).where(DecisionLogEntry.chain_pos.is_(None))) or 0
     return Verification(checked, pending, None, None)

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.db import AwareDateTime, Base, JSONDoc
+from models.policy import DistributorStatus, FilingStatus
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -49,7 +50,7 @@ class Distributor(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=DistributorStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime)
     updated_at: Mapped[datetime] = mapped_column(AwareDateTime)
 
@@ -117,7 +118,7 @@ class Client(Base):
     name: Mapped[str] = mapped_column(String(50))
     phone_mask: Mapped[str] = mapped_column(String(11))
     full_phone: Mapped[str | None] = mapped_column(String(11))  # front desk, at arrival
-    state: Mapped[str] = mapped_column(String(8))  # filed | visited | known
+    state: Mapped[str] = mapped_column(String(8))  # a ClientStatus
     known_source: Mapped[str | None] = mapped_column(String(16))
     owner_agent_id: Mapped[int | None] = mapped_column(Id)
     owner_distributor_id: Mapped[int | None] = mapped_column(Id)
@@ -130,8 +131,8 @@ class Client(Base):
 class Filing(Base):
     """One 报备, accepted or refused, with the policy values it was decided under.
 
-    ``status``: filed | visited | refused | cancelled. "Lapsed" is not stored: a filed
-    client whose ``protection_ends_at`` has passed is lapsed by the clock (R4).
+    ``status``: a ``FilingStatus`` (filed, visited, refused, cancelled). "Lapsed" is not
+    stored: a filed client whose ``protection_ends_at`` has passed is lapsed by the clock (R4).
     """
 
     __tablename__ = "filings"
@@ -142,8 +143,8 @@ class Filing(Base):
         Index(
             "ix_filings_filed_protection_ends",
             "protection_ends_at",
-            postgresql_where=text("status = 'filed'"),
-            sqlite_where=text("status = 'filed'"),
+            postgresql_where=text(f"status = '{FilingStatus.FILED}'"),
+            sqlite_where=text(f"status = '{FilingStatus.FILED}'"),
         ),
     )
 
@@ -181,7 +182,7 @@ class VisitReport(Base):
     source_msg: Mapped[str | None] = mapped_column(String(80), unique=True)
 
 
-class Decision(Base):
+class DecisionLogEntry(Base):
     """The append-only decision log (R12): who, what, when, which rule, why, which policy.
 
     Entries are written in the deciding transaction without touching any shared row, so

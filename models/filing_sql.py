@@ -32,10 +32,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models.db import AwareDateTime, JSONDoc, table_of
-from models.entities import Agent, Client, Decision, Distributor, Filing, Project
+from models.entities import Agent, Client, DecisionLogEntry, Distributor, Filing, Project
+from models.policy import ClientStatus, FilingStatus
 
 AGENTS, DISTRIBUTORS, PROJECTS = table_of(Agent), table_of(Distributor), table_of(Project)
-CLIENTS, FILINGS, DECISIONS = table_of(Client), table_of(Filing), table_of(Decision)
+CLIENTS, FILINGS, DECISIONS = table_of(Client), table_of(Filing), table_of(DecisionLogEntry)
 
 
 def _param(name: str, type_: Any = None) -> Any:
@@ -47,18 +48,18 @@ NOW = _param("now", AwareDateTime())
 # ------------------------------------------------------------------ the one read
 
 READ_CONTEXT = (
-    select(
-        AGENTS.c.id,
+    select(  # labelled: ``models.filings.read_context`` reads the row by these names
+        AGENTS.c.id.label("agent_id"),
         AGENTS.c.distributor_id,
-        DISTRIBUTORS.c.status,
-        PROJECTS.c.id,
-        PROJECTS.c.name,
+        DISTRIBUTORS.c.status.label("distributor_status"),
+        PROJECTS.c.id.label("project_id"),
+        PROJECTS.c.name.label("project_name"),
         PROJECTS.c.policy,
-        CLIENTS.c.state,
+        CLIENTS.c.state.label("client_state"),
         CLIENTS.c.owner_distributor_id,
         CLIENTS.c.protected_until,
         CLIENTS.c.known_source,
-        CLIENTS.c.version,
+        CLIENTS.c.version.label("client_version"),
     )
     .select_from(
         AGENTS.join(DISTRIBUTORS, DISTRIBUTORS.c.id == AGENTS.c.distributor_id)
@@ -80,7 +81,7 @@ READ_CONTEXT = (
 
 COUNT_OPEN = select(func.count()).where(
     FILINGS.c.agent_id == _param("agent_id"),
-    FILINGS.c.status == "filed",
+    FILINGS.c.status == FilingStatus.FILED,
     FILINGS.c.protection_ends_at >= NOW,
 )
 
@@ -127,7 +128,7 @@ def _take_client(insert: Any) -> Any:
         project_id=_param("project_id", BigInteger()),
         name=_param("client_name"),
         phone_mask=_param("phone_mask"),
-        state="filed",
+        state=ClientStatus.FILED,
         owner_agent_id=_param("agent_id", BigInteger()),
         owner_distributor_id=_param("distributor_id", BigInteger()),
         protected_until=_param("until", AwareDateTime()),
@@ -138,7 +139,7 @@ def _take_client(insert: Any) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=[CLIENTS.c.project_id, CLIENTS.c.phone_mask, CLIENTS.c.name],
         set_={
-            "state": "filed",
+            "state": ClientStatus.FILED,
             "known_source": None,
             "owner_agent_id": stmt.excluded.owner_agent_id,
             "owner_distributor_id": stmt.excluded.owner_distributor_id,
@@ -204,7 +205,7 @@ FIND_BY_SOURCE = (
         FILINGS.c.id,
         FILINGS.c.reason,
         FILINGS.c.protection_ends_at,
-        PROJECTS.c.name,
+        PROJECTS.c.name.label("project_name"),
         DECISIONS.c.explanation,
         FILINGS.c.client_name,
         FILINGS.c.phone_mask,

@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from handlers.commands import ClientEntry
 from models import filing_sql as sql
 from models import policy as rules
 from models.errors import NotBound, UnknownProject
+from models.requests import ClientEntry
 
 MAX_RACE_RETRIES = 5
 
@@ -49,13 +49,13 @@ class FilingContext:
 @dataclass(frozen=True)
 class FilingOutcome:
     entry: ClientEntry
-    decision: rules.Decision
+    ruling: rules.Ruling
     filing_no: int | None
     project_name: str = ""
     recorded_explanation: str | None = None  # a replayed ruling, worded as it was first
 
     def explanation(self) -> str:
-        return self.recorded_explanation or self.decision.explanation()
+        return self.recorded_explanation or self.ruling.explanation()
 
 
 @lru_cache(maxsize=256)
@@ -82,31 +82,31 @@ def read_context(
     if row is None:
         return None
     existing = None
-    if row[6] is not None:
+    if row.client_state is not None:
         existing = rules.ClientState(
-            state=row[6],
-            owner_distributor_id=row[7],
-            protected_until=row[8].astimezone(tz) if row[8] else None,
-            known_source=row[9],
+            state=row.client_state,
+            owner_distributor_id=row.owner_distributor_id,
+            protected_until=row.protected_until.astimezone(tz) if row.protected_until else None,
+            known_source=row.known_source,
         )
-    policy, policy_values = _policy(tuple(sorted((row[5] or {}).items())))
+    policy, policy_values = _policy(tuple(sorted((row.policy or {}).items())))
     return FilingContext(
-        agent_id=row[0],
-        distributor_id=row[1],
-        distributor_status=row[2],
-        project_id=row[3],
-        project_name=row[4],
+        agent_id=row.agent_id,
+        distributor_id=row.distributor_id,
+        distributor_status=row.distributor_status,
+        project_id=row.project_id,
+        project_name=row.project_name,
         policy=policy,
         policy_values=policy_values,
         existing=existing,
-        client_version=row[10],
+        client_version=row.client_version,
     )
 
 
 def _write_params(
     ctx: FilingContext,
     entry: ClientEntry,
-    decision: rules.Decision,
+    ruling: rules.Ruling,
     now: datetime,
     source_msg: str | None,
 ) -> dict[str, Any]:
@@ -121,17 +121,17 @@ def _write_params(
         "remote": entry.remote,
         "arrival": entry.arrival,
         "now": now,
-        "status": "filed" if decision.ok else "refused",
-        "reason": decision.reason.value,
-        "until": decision.protected_until if decision.ok else None,
+        "status": rules.FilingStatus.FILED if ruling.ok else rules.FilingStatus.REFUSED,
+        "reason": ruling.reason.value,
+        "until": ruling.protected_until if ruling.ok else None,
         "policy": ctx.policy_values,
         "note": entry.note,
         "bulk_claim": entry.bulk_claim,
         "source_msg": source_msg,
         "expected_version": ctx.client_version,
         "actor": f"agent:{ctx.agent_id}",
-        "rule": decision.rule,
-        "explanation": decision.explanation(),
+        "rule": ruling.rule,
+        "explanation": ruling.explanation(),
         "facts": {
             "remote": entry.remote,
             "arrival": entry.arrival.isoformat(),
@@ -186,13 +186,13 @@ def _attempt(
         existing=ctx.existing,
         open_filings=open_count,
     )
-    decision = rules.decide_filing(facts, now, ctx.policy, tz)
-    params = _write_params(ctx, entry, decision, now, source_msg)
+    ruling = rules.decide_filing(facts, now, ctx.policy, tz)
+    params = _write_params(ctx, entry, ruling, now, source_msg)
     write = _write_pg if conn.dialect.name == "postgresql" else _write_sqlite
-    filing_no = write(conn, params, decision.ok)
+    filing_no = write(conn, params, ruling.ok)
     if filing_no is None:
         return None
-    return FilingOutcome(entry, decision, filing_no, ctx.project_name or project_ref)
+    return FilingOutcome(entry, ruling, filing_no, ctx.project_name or project_ref)
 
 
 def file_one(
@@ -234,10 +234,11 @@ def find_by_source(conn: Connection, source_msg: str, tz: ZoneInfo) -> FilingOut
     row = conn.execute(sql.FIND_BY_SOURCE, {"source_msg": source_msg}).first()
     if row is None:
         return None
-    until = row[2].astimezone(tz) if row[2] else None
-    entry = ClientEntry(row[5], row[6], row[7], row[8].astimezone(tz))
-    decision = rules.Decision(rules.Reason(row[1]), protected_until=until)
-    return FilingOutcome(entry, decision, row[0], row[3], row[4])
+    until = row.protection_ends_at.astimezone(tz) if row.protection_ends_at else None
+    arrival = row.expected_arrival_at.astimezone(tz)
+    entry = ClientEntry(row.client_name, row.phone_mask, row.remote, arrival)
+    ruling = rules.Ruling(rules.Reason(row.reason), protected_until=until)
+    return FilingOutcome(entry, ruling, row.id, row.project_name, row.explanation)
 
 
 def _replay(engine: Engine, source_msg: str | None, tz: ZoneInfo) -> FilingOutcome | None:

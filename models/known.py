@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from models.accounts import AccountError, find_project, log_decision
 from models.entities import Client
-from models.policy import KNOWN_SOURCES, is_protected, mask_phone
+from models.policy import KNOWN_SOURCES, ClientStatus, is_protected, mask_phone
 
 SOURCES = tuple(source for source in KNOWN_SOURCES if source != "public")
 
@@ -33,7 +33,11 @@ def add_known_client(
         .where(Client.project_id == project.id, Client.phone_mask == mask, Client.name == name)
         .with_for_update()
     )
-    if client is not None and client.state != "known" and is_protected(client.protected_until, now):
+    if (
+        client is not None
+        and client.state != ClientStatus.KNOWN
+        and is_protected(client.protected_until, now)
+    ):
         raise AccountError(
             f"{name} {mask} is protected by a distributor until "
             f"{client.protected_until:%Y-%m-%d}; a manager must rule on it"
@@ -43,7 +47,7 @@ def add_known_client(
             project_id=project.id, name=name, phone_mask=mask, version=1, created_at=now
         )
         session.add(client)
-    client.state, client.known_source, client.full_phone = "known", source, full_phone
+    client.state, client.known_source, client.full_phone = ClientStatus.KNOWN, source, full_phone
     client.owner_agent_id = client.owner_distributor_id = None
     client.protected_until, client.updated_at = None, now
     client.version = (client.version or 0) + 1

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, exists, select
 from sqlalchemy.orm import Session
 
-from models.entities import Agent, Filing, VisitReport
-from models.policy import FilingState, effective_status
+from models.entities import Agent, Filing, Project, VisitReport
+from models.policy import FilingState, FilingStatus, Policy, effective_status
 
 PAGE_SIZE = 10
 
@@ -20,7 +20,7 @@ class FilingRow:
     number: int
     client_name: str
     phone_mask: str
-    status: str  # effective: filed | lapsed | visited | refused | cancelled
+    status: FilingStatus  # effective: lapsed is derived from the clock
     protected_until: datetime | None
     expected_arrival_at: datetime
     visit_reported: bool
@@ -72,13 +72,37 @@ def agent_filings(
         ).all()
     result = []
     for row in rows[:page_size]:
-        state = FilingState(agent_id, row[3], row[6], row[7], row[4])
+        state = FilingState(agent_id, row.status, row.filed_at, row.remote, row.protection_ends_at)
         result.append(
             FilingRow(
-                row[0], row[1], row[2], effective_status(state, now), row[4], row[5], bool(row[8])
+                number=row.id,
+                client_name=row.client_name,
+                phone_mask=row.phone_mask,
+                status=effective_status(state, now),
+                protected_until=row.protection_ends_at,
+                expected_arrival_at=row.expected_arrival_at,
+                visit_reported=bool(row.reported),
             )
         )
     return result, len(rows) > page_size
+
+
+@dataclass(frozen=True)
+class ProjectPolicy:
+    """A project an agent can file for, with the policy values its filings are judged by."""
+
+    code: str
+    name: str
+    policy: Policy
+
+
+def project_policies(engine: Engine) -> list[ProjectPolicy]:
+    """Every project and its policy, by code: what the help tells an agent (R2, R4, R5)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Project.code, Project.name, Project.policy).order_by(Project.code)
+        ).all()
+    return [ProjectPolicy(row.code, row.name, Policy.from_mapping(row.policy)) for row in rows]
 
 
 def expected_visits(session: Session, project_id: int, day: date, tz: ZoneInfo) -> list[Filing]:
@@ -95,7 +119,7 @@ def expected_visits(session: Session, project_id: int, day: date, tz: ZoneInfo) 
             select(Filing)
             .where(
                 Filing.project_id == project_id,
-                Filing.status == "filed",
+                Filing.status == FilingStatus.FILED,
                 Filing.expected_arrival_at >= start,
                 Filing.expected_arrival_at < end,
             )

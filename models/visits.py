@@ -14,12 +14,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from handlers.commands import FilingRef
 from models import policy as rules
 from models.accounts import log_decision
 from models.db import make_session_factory
 from models.entities import Agent, Client, Filing, VisitReport
 from models.errors import AmbiguousFiling, FilingNotFound, NotBound
+from models.requests import FilingRef
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class FilingAction:
     number: int
     client_name: str
     phone_mask: str
-    decision: rules.Decision
+    ruling: rules.Ruling
     at: datetime | None = None
 
 
@@ -65,7 +65,7 @@ def resolve(session: Session, agent: Agent, ref: FilingRef, now: datetime, tz: Z
         query = query.where(Filing.client_name == ref.name)
     candidates = session.scalars(query.limit(20)).all()
     active = [
-        f for f in candidates if rules.effective_status(_state(f, tz), now) in ("filed", "visited")
+        f for f in candidates if rules.effective_status(_state(f, tz), now) in rules.PROTECTING
     ]
     if len(active) > 1:
         raise AmbiguousFiling([(f.id, f.client_name, f.phone_mask) for f in active])
@@ -92,8 +92,8 @@ def report_visit(
             agent = _agent(session, openid)
             filing = resolve(session, agent, ref, now, tz)
             policy = rules.Policy.from_mapping(filing.policy)
-            decision = rules.decide_visit_report(_state(filing, tz), agent.id, at, now, policy)
-            if decision.ok:
+            ruling = rules.decide_visit_report(_state(filing, tz), agent.id, at, now, policy)
+            if ruling.ok:
                 session.add(
                     VisitReport(
                         filing_id=filing.id,
@@ -112,16 +112,16 @@ def report_visit(
                 f"agent:{agent.id}",
                 "visit_report",
                 f"filing:{filing.id}",
-                decision.rule,
-                decision.reason.value,
-                decision.explanation(),
+                ruling.rule,
+                ruling.reason.value,
+                ruling.explanation(),
                 {"visit_at": at.isoformat()},
                 filing.project_id,
                 policy.as_dict(),
             )
-            if decision.reason is rules.Reason.NOT_YOURS:  # reveal nothing of others' filings
-                return FilingAction(filing.id, "", "", decision, at)
-            return FilingAction(filing.id, filing.client_name, filing.phone_mask, decision, at)
+            if ruling.reason is rules.Reason.NOT_YOURS:  # reveal nothing of others' filings
+                return FilingAction(filing.id, "", "", ruling, at)
+            return FilingAction(filing.id, filing.client_name, filing.phone_mask, ruling, at)
     except IntegrityError:  # the same WeChat message again while Redis was down
         with make_session_factory(engine)() as session:
             report = session.scalar(select(VisitReport).where(VisitReport.source_msg == source_msg))
@@ -129,9 +129,9 @@ def report_visit(
                 raise
             filing = session.get(Filing, report.filing_id)
             assert filing is not None
-            decision = rules.Decision(rules.Reason.ACCEPTED)
+            ruling = rules.Ruling(rules.Reason.ACCEPTED)
             return FilingAction(
-                filing.id, filing.client_name, filing.phone_mask, decision, report.visit_at
+                filing.id, filing.client_name, filing.phone_mask, ruling, report.visit_at
             )
 
 
@@ -142,15 +142,19 @@ def cancel_filing(
     with make_session_factory(engine).begin() as session:
         agent = _agent(session, openid)
         filing = resolve(session, agent, FilingRef(number=number), now, tz)
-        decision = rules.decide_cancel(_state(filing, tz), agent.id, now)
-        if decision.reason is rules.Reason.CANCELLED:
-            filing.status = "cancelled"
+        ruling = rules.decide_cancel(_state(filing, tz), agent.id, now)
+        if ruling.reason is rules.Reason.CANCELLED:
+            filing.status = rules.FilingStatus.CANCELLED
             client = (
                 session.get(Client, filing.client_id, with_for_update=True)
                 if filing.client_id
                 else None
             )
-            if client is not None and client.state == "filed" and client.owner_agent_id == agent.id:
+            if (
+                client is not None
+                and client.state == rules.ClientStatus.FILED
+                and client.owner_agent_id == agent.id
+            ):
                 client.protected_until = None
                 client.owner_agent_id = client.owner_distributor_id = None
                 client.version += 1
@@ -161,13 +165,13 @@ def cancel_filing(
             f"agent:{agent.id}",
             "cancel",
             f"filing:{filing.id}",
-            decision.rule,
-            decision.reason.value,
-            decision.explanation(),
+            ruling.rule,
+            ruling.reason.value,
+            ruling.explanation(),
             {},
             filing.project_id,
             filing.policy,
         )
-        if decision.reason is rules.Reason.NOT_YOURS:
-            return FilingAction(filing.id, "", "", decision)
-        return FilingAction(filing.id, filing.client_name, filing.phone_mask, decision)
+        if ruling.reason is rules.Reason.NOT_YOURS:
+            return FilingAction(filing.id, "", "", ruling)
+        return FilingAction(filing.id, filing.client_name, filing.phone_mask, ruling)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from bot.simulator import WeChatSimulator
-from models.entities import Client, Decision, Filing
+from models.entities import Client, DecisionLogEntry, Filing
 from tests.e2e.conftest import JIA
 from tests.moments import at
 from tests.people import Cast, Person, filing_number
@@ -67,6 +67,21 @@ def test_a_project_may_ask_half_an_hour_of_notice(
     assert cli("project", "set", "P1", "--set", "local_notice_minutes=30").exit_code == 0
     travel(at(11, 22, 14, 10))
     assert "报备成功" in jia.text("报备 P1 张三 13812345678 本地 14:40")
+
+
+def test_help_names_the_notice_the_project_asks_for(cli: Callable[..., Any], jia: Person) -> None:
+    assert cli("project", "set", "P1", "--set", "local_notice_minutes=30").exit_code == 0
+    reply = jia.text("帮助")
+    assert "本地客户须提前30分钟" in reply
+    assert "1小时" not in reply
+    assert "异地客户须提前24小时" in reply
+
+
+def test_help_names_each_projects_rules_when_they_differ(cast: Cast, jia: Person) -> None:
+    cast.project("P2", "翠湖苑", "local_notice_minutes=90", "filing_protection_days=5")
+    reply = jia.text("帮助")
+    assert "规则（项目 P1）：本地客户须提前1小时" in reply and "报备次日起7天" in reply
+    assert "规则（项目 P2）：本地客户须提前90分钟" in reply and "报备次日起5天" in reply
 
 
 def test_a_local_filing_across_midnight_counts_the_real_hour(travel: Travel, jia: Person) -> None:
@@ -226,7 +241,7 @@ def test_eleven_digits_are_kept_only_as_the_mask(
     with engine.connect() as conn:
         assert conn.scalar(select(Filing.phone_mask)) == "138****5678"
         assert conn.scalar(select(Client.full_phone)) is None
-        facts = " ".join(str(f) for f in conn.scalars(select(Decision.facts)))
+        facts = " ".join(str(f) for f in conn.scalars(select(DecisionLogEntry.facts)))
     assert "1234" not in facts
 
 
@@ -308,9 +323,9 @@ def test_every_filing_decision_is_logged_with_rule_and_policy(
     yi.text("报备 P1 张三 13812345678 本地 16:00")
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Decision.rule, Decision.outcome, Decision.policy)
-            .where(Decision.action == "file")
-            .order_by(Decision.id)
+            select(DecisionLogEntry.rule, DecisionLogEntry.outcome, DecisionLogEntry.policy)
+            .where(DecisionLogEntry.action == "file")
+            .order_by(DecisionLogEntry.id)
         ).all()
         assert conn.scalar(select(func.count()).select_from(Filing)) == 3
     assert [(r[0], r[1]) for r in rows] == [

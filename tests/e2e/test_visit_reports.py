@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from models.entities import Decision, Filing, VisitReport
+from models.entities import DecisionLogEntry, Filing, VisitReport
 from tests.moments import at
 from tests.people import Person, filing_number
 
@@ -215,9 +215,9 @@ def test_every_visit_report_decision_is_logged_with_its_rule(
     jia.text(f"带看 #{number} 15:30")
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Decision.rule, Decision.outcome, Decision.policy)
-            .where(Decision.action == "visit_report")
-            .order_by(Decision.id)
+            select(DecisionLogEntry.rule, DecisionLogEntry.outcome, DecisionLogEntry.policy)
+            .where(DecisionLogEntry.action == "visit_report")
+            .order_by(DecisionLogEntry.id)
         ).all()
     assert [(r[0], r[1]) for r in rows] == [("R2", "notice_too_short"), ("R5", "accepted")]
     assert rows[0][2]["local_notice_minutes"] == 60

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 from wechatpy.crypto import WeChatCrypto
 
 from bot.simulator import WeChatSimulator, flask_transport
-from models.entities import Decision, Filing, InboundMessage
+from models.entities import DecisionLogEntry, Filing, InboundMessage
 from tests.conftest import AES_KEY, APP_ID, TOKEN, Rig
 from tests.e2e.conftest import JIA
 from tests.people import Cast, Person, agent_of, filing_number, last_line
@@ -36,7 +36,11 @@ def stored_rows(engine: Engine) -> tuple[int, int]:
     with engine.connect() as conn:
         return (
             conn.scalar(select(func.count()).select_from(Filing)) or 0,
-            conn.scalar(select(func.count()).select_from(Decision).where(Decision.action == "file"))
+            conn.scalar(
+                select(func.count())
+                .select_from(DecisionLogEntry)
+                .where(DecisionLogEntry.action == "file")
+            )
             or 0,
         )
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, delete, select, update
 
 from bot.simulator import WeChatSimulator
-from models.entities import Decision
+from models.entities import DecisionLogEntry
 from tests.moments import at
 from tests.people import Cast
 
@@ -37,7 +37,9 @@ def logged(
     result = cli("audit", "seal")
     assert result.exit_code == 0, result.output
     with engine.connect() as conn:
-        outcomes = list(conn.scalars(select(Decision.outcome).order_by(Decision.id)))
+        outcomes = list(
+            conn.scalars(select(DecisionLogEntry.outcome).order_by(DecisionLogEntry.id))
+        )
     # project, distributor, accepted, already yours, too late
     assert outcomes == ["created", "active", "accepted", "already_yours", "notice_too_short"]
     return len(outcomes)
@@ -53,9 +55,13 @@ def test_an_edited_ruling_is_named_by_verify(
     cli: Callable[..., Any], engine: Engine, logged: int
 ) -> None:
     with engine.begin() as conn:
-        target = conn.scalar(select(Decision.id).where(Decision.outcome == "already_yours"))
+        target = conn.scalar(
+            select(DecisionLogEntry.id).where(DecisionLogEntry.outcome == "already_yours")
+        )
         conn.execute(
-            update(Decision).where(Decision.id == target).values(explanation="符合报备规则")
+            update(DecisionLogEntry)
+            .where(DecisionLogEntry.id == target)
+            .values(explanation="符合报备规则")
         )
     result = cli("audit", "verify")
     assert result.exit_code == 1
@@ -66,8 +72,8 @@ def test_a_deleted_entry_breaks_the_chain_at_the_next_one(
     cli: Callable[..., Any], engine: Engine, logged: int
 ) -> None:
     with engine.begin() as conn:
-        ids = list(conn.scalars(select(Decision.id).order_by(Decision.chain_pos)))
-        conn.execute(delete(Decision).where(Decision.id == ids[2]))
+        ids = list(conn.scalars(select(DecisionLogEntry.id).order_by(DecisionLogEntry.chain_pos)))
+        conn.execute(delete(DecisionLogEntry).where(DecisionLogEntry.id == ids[2]))
     result = cli("audit", "verify")
     assert result.exit_code == 1 and f"BROKEN at decision {ids[3]}" in result.output
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from models.entities import Decision
+from models.entities import DecisionLogEntry
 from tests.moments import at
 
 pytestmark = pytest.mark.integration
@@ -31,7 +31,9 @@ def test_run_once_seals_the_settled_decisions(
     result = cli("scheduler", "run-once")
     assert result.exit_code == 0 and "seal-decisions: 1" in result.output
     with engine.connect() as conn:
-        assert conn.scalar(select(func.count()).where(Decision.entry_hash.is_not(None))) == 1
+        assert (
+            conn.scalar(select(func.count()).where(DecisionLogEntry.entry_hash.is_not(None))) == 1
+        )
     assert "seal-decisions: 0" in cli("scheduler", "run-once").output  # nothing twice
 
 

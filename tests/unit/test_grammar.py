@@ -13,9 +13,7 @@ import pytest
 from handlers.commands import (
     Bind,
     Cancel,
-    ClientEntry,
     FileClients,
-    FilingRef,
     Help,
     ParseError,
     ParseProblem,
@@ -24,6 +22,7 @@ from handlers.commands import (
     ReportVisit,
 )
 from handlers.grammar import SYNONYMS, VERBS, parse
+from models.requests import ClientEntry, FilingRef
 
 pytestmark = pytest.mark.unit
 

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.commands import ClientEntry, FileClients, ParseError, ReportVisit
+from handlers.commands import FileClients, ParseError, ReportVisit
 from handlers.grammar import parse
+from models.requests import ClientEntry
 
 pytestmark = pytest.mark.unit
 

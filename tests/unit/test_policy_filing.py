@@ -14,11 +14,11 @@ import pytest
 from models.policy import (
     KNOWN_SOURCES,
     ClientState,
-    Decision,
     FilingFacts,
     Policy,
     PolicyError,
     Reason,
+    Ruling,
     check_advance_notice,
     decide_filing,
     decide_ownership,
@@ -531,12 +531,12 @@ def test_a_policy_error_is_a_value_error():
     ],
 )
 def test_each_decision_names_the_rule_that_decided_it(reason, rule):
-    assert Decision(reason).rule == rule
+    assert Ruling(reason).rule == rule
 
 
 @pytest.mark.parametrize("reason", list(Reason), ids=lambda r: r.value)
 def test_every_reason_has_an_explanation_even_without_facts(reason):
-    bare = Decision(reason)
+    bare = Ruling(reason)
 
     assert bare.rule.startswith("R")
     assert isinstance(bare.explanation(), str)
@@ -545,7 +545,7 @@ def test_every_reason_has_an_explanation_even_without_facts(reason):
 
 @pytest.mark.parametrize("reason", list(Reason), ids=lambda r: r.value)
 def test_every_reason_has_an_explanation_with_all_facts_filled(reason):
-    full = Decision(
+    full = Ruling(
         reason,
         protected_until=end_of(11, 29),
         earliest=at(11, 22, 15, 10),
@@ -557,7 +557,7 @@ def test_every_reason_has_an_explanation_with_all_facts_filled(reason):
 
 
 def test_an_unknown_known_source_still_explains_the_client_as_known_to_the_site():
-    explanation = Decision(Reason.KNOWN_TO_SITE, known_source="carrier_pigeon").explanation()
+    explanation = Ruling(Reason.KNOWN_TO_SITE, known_source="carrier_pigeon").explanation()
 
     assert "案场已知客户" in explanation
 

@@ -1,0 +1,217 @@
+"""The rules themselves (R1-R5, R12): each ``decide_*`` turns plain facts into a ruling.
+
+Nothing here does I/O or reads a clock: ``now`` and the time zone are arguments, so every
+worked example of the rule book is a unit test of a sentence. A ruling carries the rule
+that decided it, a machine-readable reason and, through ``explanation()``, the rule's own
+words (``wording.py``); ``handlers/replies.py`` wraps it for the conversation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from models.policy.dates import ceil_to_minute, filing_protection_end
+from models.policy.states import PROTECTING, ClientStatus, DistributorStatus, FilingStatus
+from models.policy.values import Policy
+from models.policy.wording import STATUS_WORDS, Reason, explain
+
+RULE_OF: dict[Reason, str] = {
+    Reason.ACCEPTED: "R1",
+    Reason.DISTRIBUTOR_NOT_ALLOWED: "R3",
+    Reason.PROTECTED_BY_OTHER: "R3",
+    Reason.ALREADY_YOURS: "R3",
+    Reason.KNOWN_TO_SITE: "R3",
+    Reason.NOTICE_TOO_SHORT: "R2",
+    Reason.ARRIVAL_AFTER_PROTECTION: "R4",
+    Reason.ARRIVAL_IN_PAST: "R5",
+    Reason.CAP_REACHED: "R1",
+    Reason.NOT_YOURS: "R12",
+    Reason.NOT_PROTECTED: "R4",
+    Reason.CANCELLED: "R4",
+    Reason.ALREADY_VISITED: "R5",
+}
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """Accepted or not, the rule that decided it, and the facts it names."""
+
+    reason: Reason
+    protected_until: datetime | None = None  # R3/R4: the protection that stands
+    earliest: datetime | None = None  # R2: the earliest arrival that would be valid
+    known_source: str | None = None  # R3: why the case site knows the client
+    status: str | None = None  # NOT_PROTECTED: the filing's status as seen by the agent
+    notice: timedelta | None = None  # NOTICE_TOO_SHORT: the notice that was required
+    rule_code: str | None = None  # when the deciding rule is not the reason's usual one
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is Reason.ACCEPTED
+
+    @property
+    def rule(self) -> str:
+        return self.rule_code or RULE_OF[self.reason]
+
+    def explanation(self) -> str:
+        """The ruling in the rule book's words (Chinese): kept in the log, shown to users."""
+        return explain(self)
+
+
+# ---------------------------------------------------------------- filing (R1-R4)
+
+
+def check_advance_notice(
+    filed_at: datetime, arrival_at: datetime, remote: bool, policy: Policy
+) -> Ruling:
+    """R2: local 1 hour, out-of-town 24 hours before arrival; exactly on the limit is valid."""
+    notice = policy.notice_for(remote)
+    if arrival_at - filed_at >= notice:
+        return Ruling(Reason.ACCEPTED)
+    # shown in the zone the arrival was given in: the project's, as the agent typed it
+    earliest = ceil_to_minute((filed_at + notice).astimezone(arrival_at.tzinfo))
+    return Ruling(Reason.NOTICE_TOO_SHORT, earliest=earliest, notice=notice)
+
+
+@dataclass(frozen=True)
+class ClientState:
+    """What the project already knows of a client (name + mask), as read before a filing.
+
+    ``state`` is a ``ClientStatus``: filed, visited or known to the case site.
+    """
+
+    state: str
+    owner_distributor_id: int | None = None
+    protected_until: datetime | None = None
+    known_source: str | None = None
+
+
+def is_protected(protected_until: datetime | None, now: datetime) -> bool:
+    """A protection holds through the last instant of its end day (R4, R5)."""
+    return protected_until is not None and now <= protected_until
+
+
+def decide_ownership(
+    existing: ClientState | None, distributor_id: int, now: datetime, policy: Policy
+) -> Ruling:
+    """R3: one owner at a time; R4: a lapsed filing is nobody's; R8: expiry makes 公客."""
+    if existing is None:
+        return Ruling(Reason.ACCEPTED)
+    if existing.state == ClientStatus.KNOWN:
+        return Ruling(Reason.KNOWN_TO_SITE, known_source=existing.known_source)
+    if is_protected(existing.protected_until, now):
+        if existing.owner_distributor_id == distributor_id:
+            return Ruling(Reason.ALREADY_YOURS, protected_until=existing.protected_until)
+        return Ruling(Reason.PROTECTED_BY_OTHER, protected_until=existing.protected_until)
+    if existing.state == ClientStatus.VISITED and not policy.expired_refile:
+        return Ruling(Reason.KNOWN_TO_SITE, known_source="public")
+    return Ruling(Reason.ACCEPTED)
+
+
+@dataclass(frozen=True)
+class FilingFacts:
+    """Everything a filing ruling needs, read in one query before the write."""
+
+    distributor_id: int
+    distributor_status: str  # a DistributorStatus
+    remote: bool
+    arrival_at: datetime
+    existing: ClientState | None
+    open_filings: int = 0
+
+
+def decide_filing(facts: FilingFacts, now: datetime, policy: Policy, tz: ZoneInfo) -> Ruling:
+    """R1-R4 in the order an agent would want to hear them.
+
+    Who may file first (R3's blacklist), then whether the client is free (R3), then the
+    advance notice (R2), then whether the visit falls inside the protection (R4), last the
+    per-agent cap (a product limit; 0 = off).
+    """
+    if facts.distributor_status != DistributorStatus.ACTIVE:
+        return Ruling(Reason.DISTRIBUTOR_NOT_ALLOWED)
+    ownership = decide_ownership(facts.existing, facts.distributor_id, now, policy)
+    if not ownership.ok:
+        return ownership
+    notice = check_advance_notice(now, facts.arrival_at, facts.remote, policy)
+    if not notice.ok:
+        return notice
+    until = filing_protection_end(now, policy, tz)
+    if facts.arrival_at > until:
+        return Ruling(Reason.ARRIVAL_AFTER_PROTECTION, protected_until=until)
+    if policy.max_open_filings and facts.open_filings >= policy.max_open_filings:
+        return Ruling(Reason.CAP_REACHED)
+    return Ruling(Reason.ACCEPTED, protected_until=until)
+
+
+# ---------------------------------------------------------------- visit report (R2, R5)
+
+
+@dataclass(frozen=True)
+class FilingState:
+    """A filing as the visit and cancel rules see it."""
+
+    agent_id: int
+    status: str  # a stored FilingStatus: filed | visited | refused | cancelled
+    filed_at: datetime
+    remote: bool
+    protected_until: datetime | None
+
+
+def effective_status(filing: FilingState, now: datetime) -> FilingStatus:
+    """A filed client not visited by the end of its protection has lapsed (R4).
+
+    Derived from the clock rather than stored, so no job has to run for it to be true.
+    """
+    until = filing.protected_until
+    if filing.status == FilingStatus.FILED and until is not None and not is_protected(until, now):
+        return FilingStatus.LAPSED
+    return FilingStatus(filing.status)
+
+
+def decide_visit_report(
+    filing: FilingState, agent_id: int, at: datetime, now: datetime, policy: Policy
+) -> Ruling:
+    """R5's visit report: the sender's, still protected, on time by R2, inside protection.
+
+    A re-visit of a visited client needs no notice (R2) but must fall in its protection.
+    """
+    if filing.agent_id != agent_id:
+        return Ruling(Reason.NOT_YOURS)
+    status = effective_status(filing, now)
+    if status not in PROTECTING:
+        return Ruling(Reason.NOT_PROTECTED, status=STATUS_WORDS.get(status, status))
+    if at < now - timedelta(minutes=policy.visit_slack_minutes):
+        return Ruling(Reason.ARRIVAL_IN_PAST)
+    if status is FilingStatus.FILED:
+        notice = check_advance_notice(filing.filed_at, at, filing.remote, policy)
+        if not notice.ok:
+            return notice
+    if filing.protected_until is not None and at > filing.protected_until:
+        return Ruling(Reason.ARRIVAL_AFTER_PROTECTION, protected_until=filing.protected_until)
+    return Ruling(Reason.ACCEPTED, protected_until=filing.protected_until, rule_code="R5")
+
+
+def decide_cancel(filing: FilingState, agent_id: int, now: datetime) -> Ruling:
+    """An agent may withdraw their own filing while it is still only filed."""
+    if filing.agent_id != agent_id:
+        return Ruling(Reason.NOT_YOURS)
+    status = effective_status(filing, now)
+    if status is FilingStatus.VISITED:
+        return Ruling(Reason.ALREADY_VISITED)
+    if status is not FilingStatus.FILED:
+        return Ruling(Reason.NOT_PROTECTED, status=STATUS_WORDS.get(status, status))
+    return Ruling(Reason.CANCELLED)
+
+
+# ---------------------------------------------------------------- privacy (R1, R12)
+
+
+def mask_phone(digits: str) -> str:
+    """R1: keep the first 3 and last 4 digits: "138 1234 5678" (11 digits) -> 138****5678."""
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def mask_matches(phone_mask: str, full_phone: str) -> bool:
+    """At arrival the full number is decisive; it must agree with the filed mask."""
+    return len(full_phone) == 11 and mask_phone(full_phone) == phone_mask

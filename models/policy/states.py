@@ -1,0 +1,41 @@
+"""The status words the rules judge and the database stores, each defined once.
+
+``StrEnum`` members are the very strings already stored (``filed``, ``visited`` ...), so
+rows written before these types existed read back unchanged and no migration is needed;
+a typo in a status is now a name error instead of a silent mismatch.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class FilingStatus(StrEnum):
+    """A filing's status. ``LAPSED`` is never stored: a filed client whose protection has
+    ended is lapsed by the clock (R4, ``rules.effective_status``)."""
+
+    FILED = "filed"
+    VISITED = "visited"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+    LAPSED = "lapsed"
+
+
+#: The statuses under which a filing still protects its client (R4, R5).
+PROTECTING = frozenset({FilingStatus.FILED, FilingStatus.VISITED})
+
+
+class ClientStatus(StrEnum):
+    """What a project's client record says (R3): who, if anyone, may file them."""
+
+    FILED = "filed"  # a filing protects the client
+    VISITED = "visited"  # a confirmed visit protects the client (or did: then 公客, R8)
+    KNOWN = "known"  # the case site's own: natural visit, import, own, referral, partner
+
+
+class DistributorStatus(StrEnum):
+    """A distributor's standing; only an active one may file (R3)."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    BLACKLISTED = "blacklisted"

@@ -1,0 +1,84 @@
+"""A project's policy values (domain.md, "Policy parameters") and how they are read.
+
+Values come from a TOML file, the environment, ``--set key=value`` or a project's stored
+JSON, so every reader goes through ``Policy.from_mapping``: one place that knows each
+key's type, refuses unknown keys and negative numbers, and names the key at fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import timedelta
+from typing import Any
+
+
+class PolicyError(ValueError):
+    """A policy value is unknown or of the wrong type; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A project's policy values (domain.md, "Policy parameters"); 0 switches a limit off.
+
+    A ruling keeps the ``as_dict()`` of the values it was made under, so a later policy
+    change never rewrites history.
+    """
+
+    local_notice_minutes: int = 60
+    remote_notice_hours: int = 24
+    filing_protection_days: int = 7
+    visit_protection_days: int = 45
+    bulk_extension_days: int = 45
+    renewal_window_days: int = 7
+    claim_window_days: int = 3
+    max_open_filings: int = 0
+    expired_refile: bool = False
+    visit_slack_minutes: int = 5
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any] | None) -> Policy:
+        """Build from stored or typed values, naming the first bad key."""
+        known = {f.name: f for f in fields(cls)}
+        clean: dict[str, Any] = {}
+        for key, value in (values or {}).items():
+            if key not in known:
+                raise PolicyError(f"unknown policy key: {key}")
+            want = bool if known[key].type in ("bool", bool) else int
+            clean[key] = _coerce(key, value, want)
+        return cls(**clean)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def notice_for(self, remote: bool) -> timedelta:
+        """R2: how long before arrival a client must be filed (or a visit reported)."""
+        if remote:
+            return timedelta(hours=self.remote_notice_hours)
+        return timedelta(minutes=self.local_notice_minutes)
+
+
+def parse_flag(value: Any) -> bool | None:
+    """A yes/no as people type it in a TOML file, an environment or ``--set``; None if not."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    return None
+
+
+def _coerce(key: str, value: Any, want: type) -> Any:
+    if want is bool:
+        flag = parse_flag(value)
+        if flag is None:
+            raise PolicyError(f"policy key {key} must be true or false, got {value!r}")
+        return flag
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise PolicyError(f"policy key {key} must be a whole number, got {value!r}") from None
+    if number < 0:
+        raise PolicyError(f"policy key {key} must not be negative, got {number}")
+    return number

@@ -1,0 +1,32 @@
+"""What an agent asks the models to act on, as plain values the grammar produces.
+
+They live here, not beside the other commands in ``handlers/commands.py``, because the
+models take them as arguments (``models.filings.file_one``, ``models.visits.resolve``) and
+the models import nothing from the layer above them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ClientEntry:
+    """One client of a filing (R1). ``phone_mask`` is always ``138****5678``."""
+
+    name: str
+    phone_mask: str
+    remote: bool  # True = 异地 (out of town), False = 本地
+    arrival: datetime  # aware, project time zone
+    note: str | None = None
+    bulk_claim: bool = False  # the agent's 大宗 claim; the case site decides (R6)
+
+
+@dataclass(frozen=True)
+class FilingRef:
+    """How an agent names one of their filings: by number, client name or masked phone."""
+
+    number: int | None = None
+    name: str | None = None
+    phone_mask: str | None = None
