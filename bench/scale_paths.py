@@ -20,10 +20,10 @@ from sqlalchemy import Engine, Select, select, text
 
 from bench.common import TZ, agent_openid, letters
 from bench.scale_seed import AGENTS, HEAVY_AGENT_ID, Seeded, project_code
-from models.requests import ClientEntry
 from models import filings, queries
 from models.db import make_engine
 from models.entities import Agent, Client, Filing
+from models.requests import ClientEntry
 from models.settings import DatabaseSettings
 
 Call = Callable[[int], object]

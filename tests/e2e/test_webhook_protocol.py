@@ -264,7 +264,11 @@ def test_a_retried_cancel_is_answered_as_the_first_was_and_logged_once(
     assert first.text and "已取消" in first.text
     assert again.text == first.text
     with engine.connect() as conn:
-        cancels = select(func.count()).select_from(Decision).where(Decision.action == "cancel")
+        cancels = (
+            select(func.count())
+            .select_from(DecisionLogEntry)
+            .where(DecisionLogEntry.action == "cancel")
+        )
         assert conn.scalar(cancels) == 1
 
 
