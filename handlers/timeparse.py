@@ -1,4 +1,4 @@
-"""Arrival times as agents type them (``明天下午3点``, ``11-22 15:00``), relative to ``now``.
+"""Arrival times as agents type them (``明天下午3点``, ``今晚8点``, ``周二 下午2点``), from ``now``.
 
 Pure: the clock is an argument, so a test fixes "now" and every reading is predictable.
 Input is expected NFKC-normalised and tokenised by ``handlers.grammar`` (tokens joined
@@ -22,8 +22,14 @@ YEARLESS_PAST_DAYS = 60
 #: The longest time an agent writes spans this many tokens (``11月22日 下午 3点``).
 MAX_TIME_TOKENS = 4
 
-_RELATIVE_DAYS = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2}
+_RELATIVE_DAYS = {"今": 0, "今天": 0, "今日": 0, "明": 1, "明天": 1, "明日": 1, "后天": 2}
 _PM_PERIODS = ("下午", "晚上")
+#: the period inside 今晚, 明早 ...: 晚 is 晚上, 早 is 早上
+_DAY_PERIODS = {"早": "早上", "晚": "晚上"}
+#: 周一 ... 周日 (周天 too) as Python counts weekdays: Monday 0 ... Sunday 6.
+_WEEKDAYS = {ch: n for n, ch in enumerate("一二三四五六日")} | {"天": 6} | {
+    str(n): n - 1 for n in range(1, 8)
+}
 
 _DAY_NUM = (
     r"(?:(?P<y>[0-9]{4})[-/](?P<m>[0-9]{1,2})[-/](?P<d>[0-9]{1,2})"
@@ -31,7 +37,10 @@ _DAY_NUM = (
 )
 _DAY_CN = r"(?:(?:(?P<y3>[0-9]{4})年)?(?P<m3>[0-9]{1,2})月(?P<d3>[0-9]{1,2})[日号])"
 _DAY_REL = r"(?P<rel>今天|今日|明天|明日|后天)"
+_WEEKDAY = r"(?P<nextweek>下)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])"
 _PERIOD = r"(?P<period>上午|早上|中午|下午|晚上)"
+# 今早 / 今晚 / 明早 / 明晚: a day and a period in one word, so no other period follows
+_DAY_AND_PERIOD = r"(?P<drel>今|明)(?P<dperiod>早|晚)"
 _CLOCK = (
     r"(?:(?P<h>[0-9]{1,2}):(?P<mi>[0-9]{2})"
     r"|(?P<h2>[0-9]{1,2})点(?:(?P<half>半)|(?P<mi2>[0-9]{1,2})分?)?)"
@@ -39,8 +48,8 @@ _CLOCK = (
 # A numeric date needs a space (or a period word) before the clock: "11-2215:00" is not
 # a time. Seconds are not accepted: "15:00:00" does not match.
 _TIME = re.compile(
-    rf"(?:{_DAY_NUM}(?: |(?=[上早中下晚]))|(?:{_DAY_CN}|{_DAY_REL}) ?)?"
-    rf"(?:{_PERIOD} ?)?{_CLOCK}"
+    rf"(?:(?:{_DAY_NUM}(?: |(?=[上早中下晚]))|(?:{_DAY_CN}|{_DAY_REL}|{_WEEKDAY}) ?)?"
+    rf"(?:{_PERIOD} ?)?|{_DAY_AND_PERIOD} ?){_CLOCK}"
 )
 
 
@@ -57,8 +66,8 @@ def parse_time(fragment: str, now: datetime) -> datetime | BadTime:
     match = _TIME.fullmatch(fragment)
     if match is None:
         return BadTime()
-    day = _day(match, now)
     clock = _clock(match)
+    day = _day(match, now, clock)
     if day is None or clock is None:
         return BadTime(fragment)
     return datetime(day.year, day.month, day.day, clock[0], clock[1], tzinfo=now.tzinfo)
@@ -80,8 +89,10 @@ def take_time(tokens: Sequence[str], now: datetime) -> tuple[datetime, int] | Ba
     return bad
 
 
-def _day(match: re.Match[str], now: datetime) -> date | None:
+def _day(match: re.Match[str], now: datetime, clock: tuple[int, int] | None) -> date | None:
     """The calendar day named (or implied: today) by a matched time, if it exists."""
+    if match["wd"] is not None:
+        return weekday_date(_WEEKDAYS[match["wd"]], bool(match["nextweek"]), clock, now)
     if match["y"] is not None:
         return valid_date(int(match["y"]), int(match["m"]), int(match["d"]))
     if match["m2"] is not None:
@@ -90,8 +101,26 @@ def _day(match: re.Match[str], now: datetime) -> date | None:
         if match["y3"] is not None:
             return valid_date(int(match["y3"]), int(match["m3"]), int(match["d3"]))
         return yearless_date(int(match["m3"]), int(match["d3"]), now)
-    offset = _RELATIVE_DAYS.get(match["rel"] or "今天", 0)
+    offset = _RELATIVE_DAYS[match["rel"] or match["drel"] or "今天"]
     return now.date() + timedelta(days=offset)
+
+
+def weekday_date(
+    weekday: int, next_week: bool, clock: tuple[int, int] | None, now: datetime
+) -> date:
+    """周X: the next such day, today included while the time is still ahead (whole minutes:
+    at 14:00:30 "周二 14:00" is still today's); 下周X: that day of the next calendar week,
+    Monday to Sunday, wherever today falls in this one.
+
+    On Tuesday 11-24: 周二 下午2点 at 13:00 -> 11-24, at 15:00 -> 12-01; 下周一 -> 11-30.
+    """
+    today = now.date()
+    if next_week:
+        return today + timedelta(days=7 - today.weekday() + weekday)
+    ahead = (weekday - today.weekday()) % 7
+    if ahead == 0 and clock is not None and clock < (now.hour, now.minute):
+        ahead = 7
+    return today + timedelta(days=ahead)
 
 
 def _clock(match: re.Match[str]) -> tuple[int, int] | None:
@@ -101,7 +130,7 @@ def _clock(match: re.Match[str]) -> tuple[int, int] | None:
     else:
         hour = int(match["h2"])
         minute = 30 if match["half"] else int(match["mi2"] or 0)
-    hour = _apply_period(match["period"], hour)
+    hour = _apply_period(match["period"] or _DAY_PERIODS.get(match["dperiod"]), hour)
     if hour > 23 or minute > 59:
         return None
     return hour, minute
