@@ -18,7 +18,7 @@ from sqlalchemy import select
 from models import accounts, audit, clock, known, migrate, queries
 from models.db import make_session_factory
 from models.entities import Project
-from models.policy import PolicyError
+from models.policy import Policy, PolicyError
 from models.services import Services
 from scheduler import jobs
 
@@ -96,7 +96,7 @@ def project_set(code: str, values: tuple[str, ...]) -> None:
 def project_list() -> None:
     with _session() as session:
         for row in session.scalars(select(Project).order_by(Project.code)):
-            click.echo(f"{row.code}\t{row.name}\t{row.policy}")
+            click.echo(f"{row.code}\t{row.name}\t{Policy.from_stored(row.policy).as_dict()}")
 
 
 distributor = AppGroup("distributor", help="Distributor companies.")

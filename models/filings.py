@@ -61,7 +61,7 @@ class FilingOutcome:
 @lru_cache(maxsize=256)
 def _policy(values: tuple[tuple[str, Any], ...]) -> tuple[rules.Policy, dict[str, Any]]:
     """Projects' policies change rarely: parse each distinct one once per process."""
-    policy = rules.Policy.from_mapping(dict(values))
+    policy = rules.Policy.from_stored(dict(values))
     return policy, policy.as_dict()
 
 

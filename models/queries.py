@@ -102,7 +102,7 @@ def project_policies(engine: Engine) -> list[ProjectPolicy]:
         rows = conn.execute(
             select(Project.code, Project.name, Project.policy).order_by(Project.code)
         ).all()
-    return [ProjectPolicy(row.code, row.name, Policy.from_mapping(row.policy)) for row in rows]
+    return [ProjectPolicy(row.code, row.name, Policy.from_stored(row.policy)) for row in rows]
 
 
 def expected_visits(session: Session, project_id: int, day: date, tz: ZoneInfo) -> list[Filing]:

@@ -91,7 +91,7 @@ def report_visit(
         with make_session_factory(engine).begin() as session:
             agent = _agent(session, openid)
             filing = resolve(session, agent, ref, now, tz)
-            policy = rules.Policy.from_mapping(filing.policy)
+            policy = rules.Policy.from_stored(filing.policy)
             ruling = rules.decide_visit_report(_state(filing, tz), agent.id, at, now, policy)
             if ruling.ok:
                 session.add(

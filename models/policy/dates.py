@@ -60,10 +60,17 @@ def renewed_end(
     return end_of_day(local_day(current_end, tz) + timedelta(days=policy.visit_protection_days), tz)
 
 
-def claim_deadline(deal_at: datetime, policy: Policy, tz: ZoneInfo) -> datetime:
-    """R10: 3 days, the deal day is day 1: deal 12-01 -> claims until 12-03 23:59:59."""
-    days = max(policy.claim_window_days - 1, 0)
-    return end_of_day(local_day(deal_at, tz) + timedelta(days=days), tz)
+def claim_deadline(deal_at: datetime, policy: Policy, tz: ZoneInfo) -> datetime | None:
+    """R10: 3 days, the deal day is day 1: deal 12-01 -> claims until 12-03 23:59:59.
+
+    A window of 0 is seed 001's "no deadline" (None), like every other 0 in the policy
+    values that switches a limit off; it is not "the deal day only" (that is 1).
+    """
+    if policy.claim_window_days <= 0:
+        return None
+    return end_of_day(
+        local_day(deal_at, tz) + timedelta(days=policy.claim_window_days - 1), tz
+    )
 
 
 def reminder_days(protection_end: datetime, lead_days: tuple[int, ...], tz: ZoneInfo) -> list[date]:

@@ -3,6 +3,8 @@
 Values come from a TOML file, the environment, ``--set key=value`` or a project's stored
 JSON, so every reader goes through ``Policy.from_mapping``: one place that knows each
 key's type, refuses unknown keys and negative numbers, and names the key at fault.
+What was stored under a key since replaced is read by ``Policy.from_stored``, so projects
+and filings written before the change keep the values they were made under.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ class PolicyError(ValueError):
     """A policy value is unknown or of the wrong type; the message names the key."""
 
 
+#: Keys once stored, now replaced: old key -> (new key, what one old unit is in new units).
+RENAMED: dict[str, tuple[str, int]] = {"remote_notice_hours": ("remote_notice_minutes", 60)}
+
+
 @dataclass(frozen=True)
 class Policy:
     """A project's policy values (domain.md, "Policy parameters"); 0 switches a limit off.
@@ -25,7 +31,7 @@ class Policy:
     """
 
     local_notice_minutes: int = 60
-    remote_notice_hours: int = 24
+    remote_notice_minutes: int = 1440  # minutes, so "half an hour for every client" fits
     filing_protection_days: int = 7
     visit_protection_days: int = 45
     bulk_extension_days: int = 45
@@ -41,11 +47,29 @@ class Policy:
         known = {f.name: f for f in fields(cls)}
         clean: dict[str, Any] = {}
         for key, value in (values or {}).items():
+            if key in RENAMED:
+                new, factor = RENAMED[key]
+                raise PolicyError(f"policy key {key} was replaced by {new} (x{factor})")
             if key not in known:
                 raise PolicyError(f"unknown policy key: {key}")
             want = bool if known[key].type in ("bool", bool) else int
             clean[key] = _coerce(key, value, want)
         return cls(**clean)
+
+    @classmethod
+    def from_stored(cls, values: dict[str, Any] | None) -> Policy:
+        """Read a policy stored before a key was replaced (a project's, a filing's).
+
+        ``remote_notice_hours`` (whole hours) became ``remote_notice_minutes`` so the seeds'
+        "half an hour for every client" can be set: 24 stored hours read as 1440 minutes.
+        Typed values (config, ``--set``) go through ``from_mapping``, which names the new key.
+        """
+        stored = dict(values or {})
+        for old, (new, factor) in RENAMED.items():
+            if old in stored:
+                value = _coerce(old, stored.pop(old), int)
+                stored.setdefault(new, value * factor)
+        return cls.from_mapping(stored)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,7 +77,7 @@ class Policy:
     def notice_for(self, remote: bool) -> timedelta:
         """R2: how long before arrival a client must be filed (or a visit reported)."""
         if remote:
-            return timedelta(hours=self.remote_notice_hours)
+            return timedelta(minutes=self.remote_notice_minutes)
         return timedelta(minutes=self.local_notice_minutes)
 
 

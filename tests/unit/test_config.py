@@ -60,7 +60,7 @@ def test_a_missing_config_file_named_in_the_environment_is_an_error(tmp_path: Pa
 def test_the_example_file_is_complete_and_valid() -> None:
     example = Path(__file__).resolve().parents[2] / "config.example.toml"
     settings = load_settings(environ={"BAOBEI_CONFIG": str(example)})
-    assert settings.policy.remote_notice_hours == 24
+    assert settings.policy.remote_notice_minutes == 1440
 
 
 @pytest.mark.parametrize(

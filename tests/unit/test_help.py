@@ -38,7 +38,7 @@ def test_the_general_help_lists_every_agent_verb_and_not_the_front_desks() -> No
 
 def test_the_rules_in_the_help_are_the_projects_own_values() -> None:
     text = replies.help_text(
-        projects=[project("P1", local_notice_minutes=30, remote_notice_hours=48)]
+        projects=[project("P1", local_notice_minutes=30, remote_notice_minutes=48 * 60)]
     )
 
     assert "规则：本地客户须提前30分钟、异地客户须提前48小时报备" in text
