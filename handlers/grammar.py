@@ -45,13 +45,15 @@ from handlers.fields import (
 )
 from handlers.filing_grammar import parse_filing
 from handlers.timeparse import BadTime, take_time
-from models.requests import FilingRef
+from models.requests import INVITE_LENGTH, FilingRef
 
 LinesParser = Callable[[list[Tokens], datetime], Command | ParseError]
 ArgsParser = Callable[[Tokens, datetime], Command | ParseError]
 
-_PAGE = re.compile(r"[0-9]{1,4}")
-_CODE = re.compile(r"[A-Za-z0-9]{1,32}")
+# a page as agents write it: 2, 第2页, 第2, 2页, 第二页 (tokens joined: 第 2 页 too)
+_PAGE = re.compile(r"第?(?:(?P<n>[0-9]{1,4})|(?P<cn>[一二三四五六七八九十]))页?")
+_CN_PAGES = {ch: n for n, ch in enumerate("一二三四五六七八九十", 1)}
+_CODE = re.compile(rf"[A-Za-z0-9]{{{INVITE_LENGTH}}}")
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def _flat(parser: ArgsParser) -> LinesParser:
 
 
 def _parse_bind(args: Tokens, now: datetime) -> Bind | ParseError:
-    """``绑定 <邀请码> <姓名>``; the code is letters and digits, stored upper-case."""
+    """``绑定 <邀请码> <姓名>``; the code is ``INVITE_LENGTH`` letters and digits."""
     if len(args) < 2:
         return ParseError(ParseProblem.MISSING_FIELDS, verb="绑定")
     if not _CODE.fullmatch(args[0]):
@@ -113,17 +115,28 @@ def _parse_bind(args: Tokens, now: datetime) -> Bind | ParseError:
 
 
 def _parse_query(args: Tokens, now: datetime) -> Query | ParseError:
-    """``查询``, ``查询 <页码>`` or ``查询 <手机号>`` (masked before it goes further)."""
+    """``查询``, ``查询 <页码>`` (``2``, ``第2页``) or ``查询 <手机号>`` (masked first)."""
     if not args:
         return Query()
-    if len(args) == 1 and _PAGE.fullmatch(args[0]) and int(args[0]) >= 1:
-        return Query(page=int(args[0]))
+    one_page = len(args) == 1 or args[0].startswith("第") or args[-1].endswith("页")
+    page = _page("".join(args)) if one_page else None
+    if page is not None:
+        return Query(page=page)
     phone = take_phone_mask(args, 0)
     if phone is not None and phone.used == len(args):
         return Query(phone_mask=phone.value)
     if looks_like_phone("".join(args)):
         return ParseError(ParseProblem.BAD_PHONE, verb="查询")
     return field_error(ParseProblem.BAD_NUMBER, "查询", args[0])
+
+
+def _page(text: str) -> int | None:
+    """A page number of ``查询`` (1 or more), or None when the text is no page."""
+    match = _PAGE.fullmatch(text)
+    if match is None:
+        return None
+    number = int(match["n"]) if match["n"] else _CN_PAGES[match["cn"]]
+    return number if number >= 1 else None
 
 
 def _parse_cancel(args: Tokens, now: datetime) -> Cancel | ParseError:
@@ -218,7 +231,7 @@ REGISTRY: tuple[Verb, ...] = (
     Verb(
         "查询",
         _flat(_parse_query),
-        usage="查询（我的客户）、查询 2（第2页）、查询 138****5678",
+        usage="查询（我的客户）、查询 2 或 查询 第2页（翻页）、查询 138****5678",
         summary="我的客户：查询（或 查询 2 翻页、查询 手机号）",
     ),
     Verb(

@@ -18,6 +18,7 @@ from models.accounts import Binding
 from models.filings import FilingOutcome
 from models.policy import PROTECTING, FilingStatus, Policy, span_words
 from models.queries import FilingRow, ProjectPolicy
+from models.requests import INVITE_LENGTH
 
 REPLY_LIMIT_BYTES = 2048
 
@@ -53,6 +54,12 @@ PROBLEMS: dict[ParseProblem, str] = {
     ParseProblem.BAD_NUMBER: "报备编号应写作 #数字，例如 #12",
     ParseProblem.TOO_MANY_LINES: f"一条消息最多报备{MAX_CLIENT_LINES}位客户，请分几条发送",
 }
+#: A problem worded for one verb, where the general words would name the wrong thing.
+VERB_PROBLEMS: dict[tuple[str, ParseProblem], str] = {
+    ("绑定", ParseProblem.BAD_NUMBER): f"邀请码格式不对，应为{INVITE_LENGTH}位字母和数字",
+    ("绑定", ParseProblem.BAD_NAME): "您的姓名不对，应为1到20个字，不含数字和符号",
+    ("查询", ParseProblem.BAD_NUMBER): "没有看懂要查询什么，请写页码或客户手机号",
+}
 
 
 def fit(text: str, limit: int = REPLY_LIMIT_BYTES) -> str:
@@ -81,9 +88,7 @@ def day(moment: datetime | None, tz: ZoneInfo) -> str:
 
 
 def parse_error(error: ParseError, brief: bool = False) -> str:
-    what = PROBLEMS[error.problem]
-    if error.verb == "绑定" and error.problem is ParseProblem.BAD_NUMBER:
-        what = "邀请码格式不对，应为8位字母和数字"
+    what = VERB_PROBLEMS.get((error.verb or "", error.problem), PROBLEMS[error.problem])
     if error.detail and error.problem in (ParseProblem.UNKNOWN_VERB, ParseProblem.BAD_TIME):
         what = f"{what}（{error.detail}）"
     if brief:

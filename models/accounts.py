@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from models.entities import Agent, DecisionLogEntry, Distributor, InviteCode, Project, Staff
 from models.errors import InvalidInvite
 from models.policy import DistributorStatus, Policy
+from models.requests import INVITE_ALPHABET, INVITE_LENGTH
 
-INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
 DISTRIBUTOR_STATUSES = tuple(DistributorStatus)
 STAFF_ROLES = ("frontdesk", "manager")
 
@@ -91,7 +91,7 @@ def set_project_policy(
     session: Session, code: str, values: dict[str, Any], now: datetime
 ) -> Project:
     project = find_project(session, code)
-    policy = Policy.from_mapping({**project.policy, **values})
+    policy = Policy.from_mapping({**Policy.from_stored(project.policy).as_dict(), **values})
     project.policy = policy.as_dict()
     log_decision(
         session,
@@ -119,7 +119,7 @@ def find_project(session: Session, ref: str) -> Project:
 
 
 def _new_invite(session: Session, now: datetime, **fields: Any) -> InviteCode:
-    code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(8))
+    code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
     invite = InviteCode(code=code, created_at=now, **fields)
     session.add(invite)
     session.flush()

@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+#: An invite code as ``models.accounts`` makes it and an agent types it (``绑定 <邀请码>``):
+#: the grammar and the replies read the length from here, so they never promise another.
+INVITE_LENGTH = 8
+INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
+
 
 @dataclass(frozen=True)
 class ClientEntry:

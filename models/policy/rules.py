@@ -26,11 +26,13 @@ RULE_OF: dict[Reason, str] = {
     Reason.NOTICE_TOO_SHORT: "R2",
     Reason.ARRIVAL_AFTER_PROTECTION: "R4",
     Reason.ARRIVAL_IN_PAST: "R5",
-    Reason.CAP_REACHED: "R1",
+    Reason.CAP_REACHED: "L1",  # a product limit, not a rule of the seeds (docs/rules.md L1)
     Reason.NOT_YOURS: "R12",
     Reason.NOT_PROTECTED: "R4",
     Reason.CANCELLED: "R4",
+    Reason.NOTHING_TO_CANCEL: "R4",
     Reason.ALREADY_VISITED: "R5",
+    Reason.VISIT_PROTECTION_ENDED: "R8",
 }
 
 
@@ -45,6 +47,8 @@ class Ruling:
     status: str | None = None  # NOT_PROTECTED: the filing's status as seen by the agent
     notice: timedelta | None = None  # NOTICE_TOO_SHORT: the notice that was required
     rule_code: str | None = None  # when the deciding rule is not the reason's usual one
+    visited: bool = False  # the protection named is a visit's (R5), not a filing's (R4)
+    limit: int | None = None  # CAP_REACHED: the cap the agent reached
 
     @property
     def ok(self) -> bool:
@@ -125,8 +129,9 @@ def decide_filing(facts: FilingFacts, now: datetime, policy: Policy, tz: ZoneInf
     """R1-R4 in the order an agent would want to hear them.
 
     Who may file first (R3's blacklist), then whether the client is free (R3), then the
-    advance notice (R2), then whether the visit falls inside the protection (R4), last the
-    per-agent cap (a product limit; 0 = off).
+    advance notice (R2: an arrival already past is told so, not given a notice to keep),
+    then whether the visit falls inside the protection (R4), last the per-agent cap (L1,
+    a product limit; 0 = off).
     """
     if facts.distributor_status != DistributorStatus.ACTIVE:
         return Ruling(Reason.DISTRIBUTOR_NOT_ALLOWED)
@@ -135,12 +140,14 @@ def decide_filing(facts: FilingFacts, now: datetime, policy: Policy, tz: ZoneInf
         return ownership
     notice = check_advance_notice(now, facts.arrival_at, facts.remote, policy)
     if not notice.ok:
+        if facts.arrival_at < now.replace(second=0, microsecond=0):  # an earlier minute
+            return Ruling(Reason.ARRIVAL_IN_PAST, earliest=notice.earliest, rule_code="R2")
         return notice
     until = filing_protection_end(now, policy, tz)
     if facts.arrival_at > until:
         return Ruling(Reason.ARRIVAL_AFTER_PROTECTION, protected_until=until)
     if policy.max_open_filings and facts.open_filings >= policy.max_open_filings:
-        return Ruling(Reason.CAP_REACHED)
+        return Ruling(Reason.CAP_REACHED, limit=policy.max_open_filings)
     return Ruling(Reason.ACCEPTED, protected_until=until)
 
 
@@ -174,13 +181,24 @@ def decide_visit_report(
 ) -> Ruling:
     """R5's visit report: the sender's, still protected, on time by R2, inside protection.
 
-    A re-visit of a visited client needs no notice (R2) but must fall in its protection.
+    A re-visit of a visited client needs no notice (R2) but must fall in its visit
+    protection; once that has ended the client is the case site's (R8), which is said so
+    rather than called the end of a filing protection.
     """
     if filing.agent_id != agent_id:
         return Ruling(Reason.NOT_YOURS)
     status = effective_status(filing, now)
     if status not in PROTECTING:
         return Ruling(Reason.NOT_PROTECTED, status=STATUS_WORDS.get(status, status))
+    visited = status is FilingStatus.VISITED
+    if visited and not is_protected(filing.protected_until, now):
+        public = None if policy.expired_refile else "public"
+        return Ruling(
+            Reason.VISIT_PROTECTION_ENDED,
+            protected_until=filing.protected_until,
+            known_source=public,
+            visited=True,
+        )
     if at < now - timedelta(minutes=policy.visit_slack_minutes):
         return Ruling(Reason.ARRIVAL_IN_PAST)
     if status is FilingStatus.FILED:
@@ -188,19 +206,28 @@ def decide_visit_report(
         if not notice.ok:
             return notice
     if filing.protected_until is not None and at > filing.protected_until:
-        return Ruling(Reason.ARRIVAL_AFTER_PROTECTION, protected_until=filing.protected_until)
+        return Ruling(
+            Reason.ARRIVAL_AFTER_PROTECTION,
+            protected_until=filing.protected_until,
+            rule_code="R5" if visited else None,
+            visited=visited,
+        )
     return Ruling(Reason.ACCEPTED, protected_until=filing.protected_until, rule_code="R5")
 
 
 def decide_cancel(filing: FilingState, agent_id: int, now: datetime) -> Ruling:
-    """An agent may withdraw their own filing while it is still only filed."""
+    """An agent may withdraw their own filing while it is still only filed.
+
+    One that no longer protects anyone (cancelled already, lapsed, refused) has nothing
+    to withdraw: the agent hears its status, not advice to file again.
+    """
     if filing.agent_id != agent_id:
         return Ruling(Reason.NOT_YOURS)
     status = effective_status(filing, now)
     if status is FilingStatus.VISITED:
         return Ruling(Reason.ALREADY_VISITED)
     if status is not FilingStatus.FILED:
-        return Ruling(Reason.NOT_PROTECTED, status=STATUS_WORDS.get(status, status))
+        return Ruling(Reason.NOTHING_TO_CANCEL, status=STATUS_WORDS.get(status, status))
     return Ruling(Reason.CANCELLED)
 
 

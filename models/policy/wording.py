@@ -34,7 +34,9 @@ class Reason(Enum):
     NOT_YOURS = "not_yours"
     NOT_PROTECTED = "not_protected"
     CANCELLED = "cancelled"
+    NOTHING_TO_CANCEL = "nothing_to_cancel"
     ALREADY_VISITED = "already_visited"
+    VISIT_PROTECTION_ENDED = "visit_protection_ended"
 
 
 KNOWN_SOURCES: dict[str, str] = {
@@ -95,12 +97,31 @@ _EXPLAIN: dict[Reason, Callable[[Ruling], str]] = {
         f"报备须在客户到访前至少{span_words(r.notice)}，最早可到访时间 {minute_words(r.earliest)}"
     ),
     Reason.ARRIVAL_AFTER_PROTECTION: lambda r: (
-        f"到访时间晚于报备保护期（保护至 {day_words(r.protected_until)}）"
+        f"到访时间晚于{_protection(r)}（保护至 {day_words(r.protected_until)}）"
     ),
-    Reason.ARRIVAL_IN_PAST: lambda r: "到访时间已过",
-    Reason.CAP_REACHED: lambda r: "未到访的报备数量已达上限，请先带看或取消部分报备",
+    Reason.ARRIVAL_IN_PAST: lambda r: (
+        f"到访时间已过，最早可到访时间 {minute_words(r.earliest)}" if r.earliest else "到访时间已过"
+    ),
+    Reason.CAP_REACHED: lambda r: (
+        f"您名下未到访的有效报备已达上限（{r.limit or '?'}条）；"
+        "客户到访经案场确认、报备取消或失效后不再计入，可发送「取消 #编号」撤回不再跟进的报备"
+    ),
     Reason.NOT_YOURS: lambda r: "您名下没有这条报备",
     Reason.NOT_PROTECTED: lambda r: f"该报备{r.status or '已失效'}，不在保护期内，请重新报备",
     Reason.CANCELLED: lambda r: "报备已取消",
+    Reason.NOTHING_TO_CANCEL: lambda r: (
+        "该报备已取消，无须再次取消"
+        if r.status == STATUS_WORDS[FilingStatus.CANCELLED]
+        else f"该报备{r.status or '已失效'}，已不再保护该客户，无须取消"
+    ),
     Reason.ALREADY_VISITED: lambda r: "客户已到访，报备不能取消",
+    Reason.VISIT_PROTECTION_ENDED: lambda r: (
+        f"该客户的到访保护期已于 {day_words(r.protected_until)} 结束，"
+        + ("已转为案场公客" if r.known_source == "public" else "如需继续跟进请重新报备")
+    ),
 }
+
+
+def _protection(ruling: Ruling) -> str:
+    """Which protection a ruling names: a visit's (R5, 45 days) or a filing's (R4, 7 days)."""
+    return "到访保护期" if ruling.visited else "报备保护期"

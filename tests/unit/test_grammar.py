@@ -389,12 +389,12 @@ def test_accepts_ten_client_lines_and_refuses_eleven() -> None:
 
 
 OTHER_VERBS = [
-    ("绑定 ab12C 张三", Bind("AB12C", "张三")),
-    ("绑定　ＡＢ１２ 张三", Bind("AB12", "张三")),
+    ("绑定 ab12Cdef 张三", Bind("AB12CDEF", "张三")),
+    ("绑定　ＡＢ１２ＣＤＥＦ 张三", Bind("AB12CDEF", "张三")),
     ("绑定 AB12", error(P.MISSING_FIELDS, "绑定")),
     ("绑定", error(P.MISSING_FIELDS, "绑定")),
     ("绑定 AB-12 张三", error(P.BAD_NUMBER, "绑定", "AB-12")),
-    ("绑定 AB12 张3", error(P.BAD_NAME, "绑定", "张3")),
+    ("绑定 AB12CDEF 张3", error(P.BAD_NAME, "绑定", "张3")),
     ("查询", Query()),
     ("查询 2", Query(page=2)),
     ("查询 ２", Query(page=2)),

@@ -6,6 +6,7 @@ decision, and the phone mask.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
@@ -456,7 +457,7 @@ def test_open_filings_are_capped_only_when_the_policy_sets_a_cap(cap, open_filin
 def test_default_policy_matches_the_rule_books_table():
     assert Policy().as_dict() == {
         "local_notice_minutes": 60,
-        "remote_notice_hours": 24,
+        "remote_notice_minutes": 1440,
         "filing_protection_days": 7,
         "visit_protection_days": 45,
         "bulk_extension_days": 45,
@@ -538,7 +539,7 @@ def test_each_decision_names_the_rule_that_decided_it(reason, rule):
 def test_every_reason_has_an_explanation_even_without_facts(reason):
     bare = Ruling(reason)
 
-    assert bare.rule.startswith("R")
+    assert re.fullmatch(r"[RL][0-9]+", bare.rule)  # a rule (R1-R12) or a product limit (L1)
     assert isinstance(bare.explanation(), str)
     assert bare.explanation().strip() != ""
 

@@ -300,8 +300,10 @@ def test_an_agent_may_not_cancel_another_agents_filing():
 def test_a_filing_no_longer_filed_cannot_be_cancelled(status, now, word):
     decision = decide_cancel(filing(status=status), AGENT, now)
 
-    assert decision.reason is Reason.NOT_PROTECTED
+    assert decision.reason is Reason.NOTHING_TO_CANCEL
     assert decision.status == word
+    assert word in decision.explanation() and "无须" in decision.explanation()
+    assert "请重新报备" not in decision.explanation()
 
 
 def test_a_visited_filing_cannot_be_cancelled():
