@@ -27,9 +27,11 @@ _PM_PERIODS = ("下午", "晚上")
 #: the period inside 今晚, 明早 ...: 晚 is 晚上, 早 is 早上
 _DAY_PERIODS = {"早": "早上", "晚": "晚上"}
 #: 周一 ... 周日 (周天 too) as Python counts weekdays: Monday 0 ... Sunday 6.
-_WEEKDAYS = {ch: n for n, ch in enumerate("一二三四五六日")} | {"天": 6} | {
-    str(n): n - 1 for n in range(1, 8)
-}
+_WEEKDAYS = (
+    {ch: n for n, ch in enumerate("一二三四五六日")}
+    | {"天": 6}
+    | {str(n): n - 1 for n in range(1, 8)}
+)
 
 _DAY_NUM = (
     r"(?:(?P<y>[0-9]{4})[-/](?P<m>[0-9]{1,2})[-/](?P<d>[0-9]{1,2})"

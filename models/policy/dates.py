@@ -68,9 +68,7 @@ def claim_deadline(deal_at: datetime, policy: Policy, tz: ZoneInfo) -> datetime 
     """
     if policy.claim_window_days <= 0:
         return None
-    return end_of_day(
-        local_day(deal_at, tz) + timedelta(days=policy.claim_window_days - 1), tz
-    )
+    return end_of_day(local_day(deal_at, tz) + timedelta(days=policy.claim_window_days - 1), tz)
 
 
 def reminder_days(protection_end: datetime, lead_days: tuple[int, ...], tz: ZoneInfo) -> list[date]:
