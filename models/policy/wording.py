@@ -35,6 +35,9 @@ class Reason(Enum):
     NOT_PROTECTED = "not_protected"
     CANCELLED = "cancelled"
     ALREADY_VISITED = "already_visited"
+    BIND_STAFF_AS_AGENT = "bind_staff_as_agent"
+    BIND_AGENT_AS_STAFF = "bind_agent_as_staff"
+    REBOUND = "rebound"
 
 
 KNOWN_SOURCES: dict[str, str] = {
@@ -79,7 +82,13 @@ def explain(ruling: Ruling) -> str:
 
 _EXPLAIN: dict[Reason, Callable[[Ruling], str]] = {
     Reason.ACCEPTED: lambda r: (
-        f"符合报备规则，保护至 {day_words(r.protected_until)}" if r.protected_until else "符合规则"
+        (
+            f"符合报备规则，沿用贵司已取消报备的保护期，保护至 {day_words(r.protected_until)}"
+            if r.resumed
+            else f"符合报备规则，保护至 {day_words(r.protected_until)}"
+        )
+        if r.protected_until
+        else "符合规则"
     ),
     Reason.DISTRIBUTOR_NOT_ALLOWED: lambda r: "所属分销商已被暂停合作或列入黑名单，不能报备",
     Reason.PROTECTED_BY_OTHER: lambda r: (
@@ -103,4 +112,9 @@ _EXPLAIN: dict[Reason, Callable[[Ruling], str]] = {
     Reason.NOT_PROTECTED: lambda r: f"该报备{r.status or '已失效'}，不在保护期内，请重新报备",
     Reason.CANCELLED: lambda r: "报备已取消",
     Reason.ALREADY_VISITED: lambda r: "客户已到访，报备不能取消",
+    Reason.BIND_STAFF_AS_AGENT: lambda r: "您已绑定为案场人员，不能再绑定为分销商经纪人",
+    Reason.BIND_AGENT_AS_STAFF: lambda r: "您已绑定为分销商经纪人，不能再绑定为案场人员",
+    Reason.REBOUND: lambda r: (
+        "改为绑定另一分销商：原分销商的报备及客户仍归原分销商，本人不再查看或操作"
+    ),
 }
