@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bench.common import ADMIN_DSN, REDIS_URL, TZ, dsn, letters, recreate_database, sa_url
 from bench.loadgen import AGENTS, sender
-from models import accounts, migrate
+from models import accounts, binding, migrate
 from models.policy import Policy
 
 # BENCH_DB names another database, so two checkouts on one machine do not drop each other's
@@ -45,7 +45,7 @@ def seed_filing_db() -> None:
                 per = AGENTS // DISTRIBUTORS - 1
                 codes += [accounts.agent_invite(session, name, now) for _ in range(per)]
             for index, code in enumerate(codes):
-                accounts.bind(session, sender(index), code, f"经纪{letters(index)}", now)
+                binding.bind(session, sender(index), code, f"经纪{letters(index)}", now)
     finally:
         engine.dispose()
 

@@ -16,7 +16,7 @@ from handlers.commands import (
     ReportVisit,
 )
 from handlers.context import Inbound
-from models import accounts, filings, queries, visits
+from models import binding, filings, queries, visits
 from models.db import make_session_factory
 from models.entities import Staff
 from models.errors import NotBound
@@ -26,8 +26,8 @@ from models.services import Services
 
 def bind(command: Bind, services: Services, inbound: Inbound) -> str:
     with make_session_factory(services.engine).begin() as session:
-        binding = accounts.bind(session, inbound.openid, command.code, command.name, inbound.now)
-    return replies.bound(binding)
+        bound = binding.bind(session, inbound.openid, command.code, command.name, inbound.now)
+    return replies.bound(bound)
 
 
 def file_clients(command: FileClients, services: Services, inbound: Inbound) -> str:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from handlers import grammar
 from handlers.commands import ParseError, ParseProblem
 from handlers.filing_grammar import MAX_CLIENT_LINES
-from models.accounts import Binding
+from models.binding import Binding
 from models.filings import FilingOutcome
 from models.policy import PROTECTING, FilingStatus, Policy, span_words
 from models.queries import FilingRow, ProjectPolicy
@@ -141,9 +141,14 @@ def _notice(kind: str, notice: timedelta) -> str:
 
 
 def bound(binding: Binding) -> str:
+    if binding.refusal:
+        return f"绑定失败：{binding.refusal}。"
     if binding.kind == "agent":
+        left = ""
+        if binding.previous:  # R12: the old company keeps its filings and clients
+            left = f"您在 {binding.previous} 的报备仍归该公司，不再显示在您的查询中。\n"
         return (
-            f"绑定成功：{binding.name}，所属分销商：{binding.organisation}。\n"
+            f"绑定成功：{binding.name}，所属分销商：{binding.organisation}。\n{left}"
             "现在可以报备客户了，发送「帮助」查看格式。"
         )
     role = "经理" if binding.role == "manager" else "前台"
@@ -159,11 +164,12 @@ def filing_outcome(outcome: FilingOutcome, project_name: str, tz: ZoneInfo) -> s
     kind = "异地" if entry.remote else "本地"
     if not ruling.ok:
         return f"报备失败：{entry.name} {entry.phone_mask}\n原因：{outcome.explanation()}"
+    resumed = "（沿用贵司已取消报备的保护期，重新报备不延长）" if ruling.resumed else ""
     return (
         f"报备成功 #{outcome.filing_no}\n项目：{project_name}\n"
         f"客户：{entry.name} {entry.phone_mask}（{kind}）\n"
-        f"预计到访：{minute(entry.arrival, tz)}\n保护至 {day(ruling.protected_until, tz)}\n"
-        "到访当天请发送「带看 #编号」，并带客户到前台登记。"
+        f"预计到访：{minute(entry.arrival, tz)}\n保护至 {day(ruling.protected_until, tz)}"
+        f"{resumed}\n到访当天请发送「带看 #编号」，并带客户到前台登记。"
     )
 
 

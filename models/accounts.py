@@ -1,4 +1,4 @@
-"""Projects, distributors, invite codes and binding: the operator's and the newcomer's side.
+"""Projects, distributors and invite codes: the operator's side (binding: ``models.binding``).
 
 Every change of a distributor's standing is a decision and goes into the log (R12), since
 it decides whether its agents may file (R3).
@@ -7,15 +7,13 @@ it decides whether its agents may file (R3).
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.entities import Agent, DecisionLogEntry, Distributor, InviteCode, Project, Staff
-from models.errors import InvalidInvite
+from models.entities import DecisionLogEntry, Distributor, InviteCode, Project
 from models.policy import DistributorStatus, Policy
 from models.requests import INVITE_ALPHABET, INVITE_LENGTH
 
@@ -197,53 +195,3 @@ def set_distributor_status(
         {"from": previous, "to": standing, "reason": reason},
     )
     return distributor
-
-
-@dataclass(frozen=True)
-class Binding:
-    kind: str  # agent | staff
-    name: str
-    organisation: str  # distributor full name, or project name
-    role: str | None = None
-
-
-def bind(session: Session, openid: str, code: str, name: str, now: datetime) -> Binding:
-    """Use an invite code once: the sender becomes an agent or a project's staff."""
-    invite = session.scalar(
-        select(InviteCode).where(InviteCode.code == code.upper()).with_for_update()
-    )
-    if invite is None or invite.used_at is not None:
-        raise InvalidInvite()
-    invite.used_at, invite.used_by = now, openid
-    if invite.kind == "agent":
-        assert invite.distributor_id is not None
-        agent = session.scalar(select(Agent).where(Agent.openid == openid))
-        if agent is None:
-            agent = Agent(
-                openid=openid, name=name, distributor_id=invite.distributor_id, bound_at=now
-            )
-            session.add(agent)
-        else:  # an agent who moves to another distributor keeps one identity
-            agent.name, agent.distributor_id, agent.bound_at = name, invite.distributor_id, now
-        distributor = session.get(Distributor, invite.distributor_id)
-        assert distributor is not None
-        return Binding("agent", name, distributor.name)
-    assert invite.project_id is not None and invite.role is not None
-    staff = session.scalar(
-        select(Staff).where(Staff.openid == openid, Staff.project_id == invite.project_id)
-    )
-    if staff is None:
-        session.add(
-            Staff(
-                openid=openid,
-                project_id=invite.project_id,
-                role=invite.role,
-                name=name,
-                bound_at=now,
-            )
-        )
-    else:
-        staff.role, staff.name, staff.bound_at = invite.role, name, now
-    project = session.get(Project, invite.project_id)
-    assert project is not None
-    return Binding("staff", name, project.name, invite.role)

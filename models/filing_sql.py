@@ -47,6 +47,20 @@ NOW = _param("now", AwareDateTime())
 
 # ------------------------------------------------------------------ the one read
 
+_CANCELLED = FILINGS.alias("cancelled")
+#: R4: the latest end date of a filing of this client that the sender's distributor
+#: cancelled (the policy decides whether it still binds); on the client_id index.
+CANCELLED_UNTIL = (
+    select(func.max(_CANCELLED.c.protection_ends_at))
+    .where(
+        _CANCELLED.c.client_id == CLIENTS.c.id,
+        _CANCELLED.c.distributor_id == AGENTS.c.distributor_id,
+        _CANCELLED.c.status == FilingStatus.CANCELLED.value,
+    )
+    .correlate(CLIENTS, AGENTS)
+    .scalar_subquery()
+)
+
 READ_CONTEXT = (
     select(  # labelled: ``models.filings.read_context`` reads the row by these names
         AGENTS.c.id.label("agent_id"),
@@ -60,6 +74,7 @@ READ_CONTEXT = (
         CLIENTS.c.protected_until,
         CLIENTS.c.known_source,
         CLIENTS.c.version.label("client_version"),
+        CANCELLED_UNTIL.label("cancelled_until"),
     )
     .select_from(
         AGENTS.join(DISTRIBUTORS, DISTRIBUTORS.c.id == AGENTS.c.distributor_id)
@@ -81,6 +96,7 @@ READ_CONTEXT = (
 
 COUNT_OPEN = select(func.count()).where(
     FILINGS.c.agent_id == _param("agent_id"),
+    FILINGS.c.distributor_id == _param("distributor_id"),  # not a former company's (R12)
     FILINGS.c.status == FilingStatus.FILED,
     FILINGS.c.protection_ends_at >= NOW,
 )
@@ -207,6 +223,7 @@ FIND_BY_SOURCE = (
         FILINGS.c.protection_ends_at,
         PROJECTS.c.name.label("project_name"),
         DECISIONS.c.explanation,
+        DECISIONS.c.rule,
         FILINGS.c.client_name,
         FILINGS.c.phone_mask,
         FILINGS.c.remote,

@@ -44,6 +44,7 @@ class FilingContext:
     policy_values: dict[str, Any]  # what a ruling records: the values it was made under
     existing: rules.ClientState | None
     client_version: int | None
+    cancelled_until: datetime | None  # R4: a cancelled filing's end, this distributor's
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def read_context(
             protected_until=row.protected_until.astimezone(tz) if row.protected_until else None,
             known_source=row.known_source,
         )
+    cancelled_until = row.cancelled_until.astimezone(tz) if row.cancelled_until else None
     policy, policy_values = _policy(tuple(sorted((row.policy or {}).items())))
     return FilingContext(
         agent_id=row.agent_id,
@@ -100,6 +102,7 @@ def read_context(
         policy_values=policy_values,
         existing=existing,
         client_version=row.client_version,
+        cancelled_until=cancelled_until,
     )
 
 
@@ -136,6 +139,7 @@ def _write_params(
             "remote": entry.remote,
             "arrival": entry.arrival.isoformat(),
             "owner_distributor_id": owner,
+            "cancelled_until": ctx.cancelled_until.isoformat() if ctx.cancelled_until else None,
         },
     }
 
@@ -177,7 +181,8 @@ def _attempt(
         raise UnknownProject(project_ref)
     open_count = 0
     if ctx.policy.max_open_filings:
-        open_count = conn.scalar(sql.COUNT_OPEN, {"agent_id": ctx.agent_id, "now": now}) or 0
+        counted = {"agent_id": ctx.agent_id, "distributor_id": ctx.distributor_id, "now": now}
+        open_count = conn.scalar(sql.COUNT_OPEN, counted) or 0
     facts = rules.FilingFacts(
         distributor_id=ctx.distributor_id,
         distributor_status=ctx.distributor_status,
@@ -185,6 +190,7 @@ def _attempt(
         arrival_at=entry.arrival,
         existing=ctx.existing,
         open_filings=open_count,
+        cancelled_until=ctx.cancelled_until,
     )
     ruling = rules.decide_filing(facts, now, ctx.policy, tz)
     params = _write_params(ctx, entry, ruling, now, source_msg)
@@ -237,7 +243,9 @@ def find_by_source(conn: Connection, source_msg: str, tz: ZoneInfo) -> FilingOut
     until = row.protection_ends_at.astimezone(tz) if row.protection_ends_at else None
     arrival = row.expected_arrival_at.astimezone(tz)
     entry = ClientEntry(row.client_name, row.phone_mask, row.remote, arrival)
-    ruling = rules.Ruling(rules.Reason(row.reason), protected_until=until)
+    reason = rules.Reason(row.reason)
+    resumed = reason is rules.Reason.ACCEPTED and row.rule == "R4"  # see decide_filing
+    ruling = rules.Ruling(reason, protected_until=until, rule_code=row.rule, resumed=resumed)
     return FilingOutcome(entry, ruling, row.id, row.project_name, row.explanation)
 
 

@@ -36,14 +36,20 @@ def agent_filings(
 ) -> tuple[list[FilingRow], bool] | None:
     """The sender's filings, newest first, a page at a time; None if not an agent.
 
+    Only those filed for the distributor the agent is bound to now: an agent who changed
+    company no longer sees the old company's filings (R12).
+
     The page is taken first and only its rows are asked whether a visit was reported:
     next to the LIMIT, PostgreSQL would cost that EXISTS for all of a busy agent's filings
     and hash the whole visit_reports table on every 查询 (docs/scale.md).
     """
     with engine.connect() as conn:
-        agent_id = conn.scalar(select(Agent.id).where(Agent.openid == openid))
-        if agent_id is None:
+        agent = conn.execute(
+            select(Agent.id, Agent.distributor_id).where(Agent.openid == openid)
+        ).first()
+        if agent is None:
             return None
+        agent_id, distributor_id = agent.id, agent.distributor_id
         page_rows = (
             select(
                 Filing.id,
@@ -55,7 +61,7 @@ def agent_filings(
                 Filing.filed_at,
                 Filing.remote,
             )
-            .where(Filing.agent_id == agent_id)
+            .where(Filing.agent_id == agent_id, Filing.distributor_id == distributor_id)
             .order_by(Filing.id.desc())
             .limit(page_size + 1)
             .offset((max(page, 1) - 1) * page_size)
@@ -72,7 +78,9 @@ def agent_filings(
         ).all()
     result = []
     for row in rows[:page_size]:
-        state = FilingState(agent_id, row.status, row.filed_at, row.remote, row.protection_ends_at)
+        state = FilingState(
+            agent_id, distributor_id, row.status, row.filed_at, row.remote, row.protection_ends_at
+        )
         result.append(
             FilingRow(
                 number=row.id,

@@ -40,33 +40,46 @@ def _agent(session: Session, openid: str) -> Agent:
     return agent
 
 
+def _actor(agent: Agent) -> rules.Actor:
+    return rules.Actor(agent.id, agent.distributor_id)
+
+
 def _state(filing: Filing, tz: ZoneInfo) -> rules.FilingState:
     until = filing.protection_ends_at.astimezone(tz) if filing.protection_ends_at else None
     return rules.FilingState(
-        filing.agent_id, filing.status, filing.filed_at.astimezone(tz), filing.remote, until
+        filing.agent_id,
+        filing.distributor_id,
+        filing.status,
+        filing.filed_at.astimezone(tz),
+        filing.remote,
+        until,
     )
 
 
-def resolve(session: Session, agent: Agent, ref: FilingRef, now: datetime, tz: ZoneInfo) -> Filing:
+def resolve(
+    session: Session, agent: Agent, ref: FilingRef, now: datetime, tz: ZoneInfo
+) -> Filing | None:
     """Find the filing an agent means: by number, or by name / mask among their own.
 
-    By name or mask, protected filings win over lapsed ones; several protected matches
-    are ambiguous and the agent is asked to choose by number.
+    By number: whoever's it is, or None when no filing has it; the policy then answers
+    both "not yours" alike (R12), so a number tells a prober nothing.
+    By name or mask, only the agent's filings for their present distributor; protected
+    ones win over lapsed ones; several protected matches are ambiguous and the agent is
+    asked to choose by number.
     """
     if ref.number is not None:
-        filing = session.get(Filing, ref.number, with_for_update=True)
-        if filing is None:
-            raise FilingNotFound()
-        return filing
-    query = select(Filing).where(Filing.agent_id == agent.id).order_by(Filing.id.desc())
+        return session.get(Filing, ref.number, with_for_update=True)
+    query = (
+        select(Filing)
+        .where(Filing.agent_id == agent.id, Filing.distributor_id == agent.distributor_id)
+        .order_by(Filing.id.desc())
+    )
     if ref.phone_mask:
         query = query.where(Filing.phone_mask == ref.phone_mask)
     if ref.name:
         query = query.where(Filing.client_name == ref.name)
     candidates = session.scalars(query.limit(20)).all()
-    active = [
-        f for f in candidates if rules.effective_status(_state(f, tz), now) in rules.PROTECTING
-    ]
+    active = [f for f in candidates if _protecting(f, now, tz)]
     if len(active) > 1:
         raise AmbiguousFiling([(f.id, f.client_name, f.phone_mask) for f in active])
     chosen = active[0] if active else (candidates[0] if candidates else None)
@@ -74,6 +87,32 @@ def resolve(session: Session, agent: Agent, ref: FilingRef, now: datetime, tz: Z
         raise FilingNotFound()
     session.refresh(chosen, with_for_update=True)
     return chosen
+
+
+def _protecting(filing: Filing, now: datetime, tz: ZoneInfo) -> bool:
+    return rules.effective_status(_state(filing, tz), now) in rules.PROTECTING
+
+
+def _probe(
+    session: Session,
+    agent: Agent,
+    action: str,
+    number: int | None,
+    ruling: rules.Ruling,
+    now: datetime,
+) -> None:
+    """A number that names none of the sender's filings: kept like any other ruling."""
+    log_decision(
+        session,
+        now,
+        f"agent:{agent.id}",
+        action,
+        f"filing:{number}",
+        ruling.rule,
+        ruling.reason.value,
+        ruling.explanation(),
+        {},
+    )
 
 
 def report_visit(
@@ -91,8 +130,13 @@ def report_visit(
         with make_session_factory(engine).begin() as session:
             agent = _agent(session, openid)
             filing = resolve(session, agent, ref, now, tz)
-            policy = rules.Policy.from_stored(filing.policy)
-            ruling = rules.decide_visit_report(_state(filing, tz), agent.id, at, now, policy)
+            state = _state(filing, tz) if filing else None
+            policy = rules.Policy.from_stored(filing.policy) if filing else rules.Policy()
+            ruling = rules.decide_visit_report(state, _actor(agent), at, now, policy)
+            if filing is None or ruling.reason is rules.Reason.NOT_YOURS:
+                # R12: another's filing and no filing are answered and logged alike
+                _probe(session, agent, "visit_report", ref.number, ruling, now)
+                return FilingAction(ref.number or 0, "", "", ruling, at)
             if ruling.ok:
                 session.add(
                     VisitReport(
@@ -119,8 +163,6 @@ def report_visit(
                 filing.project_id,
                 policy.as_dict(),
             )
-            if ruling.reason is rules.Reason.NOT_YOURS:  # reveal nothing of others' filings
-                return FilingAction(filing.id, "", "", ruling, at)
             return FilingAction(filing.id, filing.client_name, filing.phone_mask, ruling, at)
     except IntegrityError:  # the same WeChat message again while Redis was down
         with make_session_factory(engine)() as session:
@@ -138,27 +180,17 @@ def report_visit(
 def cancel_filing(
     engine: Engine, openid: str, number: int, now: datetime, tz: ZoneInfo
 ) -> FilingAction:
-    """The agent withdraws a filing; the client is free for anyone to file again."""
+    """The agent withdraws a filing; the client is free to file again (R4 limits what
+    the same distributor gets back)."""
     with make_session_factory(engine).begin() as session:
         agent = _agent(session, openid)
         filing = resolve(session, agent, FilingRef(number=number), now, tz)
-        ruling = rules.decide_cancel(_state(filing, tz), agent.id, now)
+        ruling = rules.decide_cancel(_state(filing, tz) if filing else None, _actor(agent), now)
+        if filing is None or ruling.reason is rules.Reason.NOT_YOURS:
+            _probe(session, agent, "cancel", number, ruling, now)  # R12: alike, see resolve
+            return FilingAction(number, "", "", ruling)
         if ruling.reason is rules.Reason.CANCELLED:
-            filing.status = rules.FilingStatus.CANCELLED
-            client = (
-                session.get(Client, filing.client_id, with_for_update=True)
-                if filing.client_id
-                else None
-            )
-            if (
-                client is not None
-                and client.state == rules.ClientStatus.FILED
-                and client.owner_agent_id == agent.id
-            ):
-                client.protected_until = None
-                client.owner_agent_id = client.owner_distributor_id = None
-                client.version += 1
-                client.updated_at = now
+            _withdraw(session, filing, agent, now)
         log_decision(
             session,
             now,
@@ -172,6 +204,22 @@ def cancel_filing(
             filing.project_id,
             filing.policy,
         )
-        if ruling.reason is rules.Reason.NOT_YOURS:
-            return FilingAction(filing.id, "", "", ruling)
         return FilingAction(filing.id, filing.client_name, filing.phone_mask, ruling)
+
+
+def _withdraw(session: Session, filing: Filing, agent: Agent, now: datetime) -> None:
+    """Cancel the filing and free its client. The filing keeps its end date, which R4
+    gives back to the same distributor if it files the client again before that date."""
+    filing.status = rules.FilingStatus.CANCELLED
+    client = (
+        session.get(Client, filing.client_id, with_for_update=True) if filing.client_id else None
+    )
+    if (
+        client is not None
+        and client.state == rules.ClientStatus.FILED
+        and client.owner_agent_id == agent.id
+    ):
+        client.protected_until = None
+        client.owner_agent_id = client.owner_distributor_id = None
+        client.version += 1
+        client.updated_at = now

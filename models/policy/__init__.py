@@ -3,11 +3,13 @@
 Split by job: ``values`` (a project's policy values and how they are read), ``dates``
 (when protections, windows and claims end), ``states`` (the status words stored and
 judged), ``rules`` (the ``decide_*`` functions and the ``Ruling`` they return),
+``access`` (who may act: agent or staff, rebinding),
 ``wording`` (the reasons and the rule book's words for them).
 Nothing in the package does I/O or reads a clock. The public names are re-exported here,
 so callers write ``from models.policy import decide_filing``.
 """
 
+from models.policy.access import BindingFacts, binding_stands, decide_binding
 from models.policy.dates import (
     END_OF_DAY,
     bulk_extension_end,
@@ -23,10 +25,12 @@ from models.policy.dates import (
 )
 from models.policy.rules import (
     RULE_OF,
+    Actor,
     ClientState,
     FilingFacts,
     FilingState,
     Ruling,
+    acts_for,
     check_advance_notice,
     decide_cancel,
     decide_filing,
@@ -36,6 +40,7 @@ from models.policy.rules import (
     is_protected,
     mask_matches,
     mask_phone,
+    resumed_protection,
 )
 from models.policy.states import PROTECTING, ClientStatus, DistributorStatus, FilingStatus
 from models.policy.values import Policy, PolicyError, parse_flag
@@ -47,6 +52,8 @@ __all__ = [
     "RULE_OF",
     "STATUS_WORDS",
     "PROTECTING",
+    "Actor",
+    "BindingFacts",
     "ClientState",
     "ClientStatus",
     "DistributorStatus",
@@ -57,10 +64,13 @@ __all__ = [
     "PolicyError",
     "Reason",
     "Ruling",
+    "acts_for",
+    "binding_stands",
     "bulk_extension_end",
     "ceil_to_minute",
     "check_advance_notice",
     "claim_deadline",
+    "decide_binding",
     "decide_cancel",
     "decide_filing",
     "decide_ownership",
@@ -76,6 +86,7 @@ __all__ = [
     "reminder_days",
     "renewal_window_start",
     "renewed_end",
+    "resumed_protection",
     "span_words",
     "visit_protection_end",
 ]

@@ -33,6 +33,9 @@ RULE_OF: dict[Reason, str] = {
     Reason.NOTHING_TO_CANCEL: "R4",
     Reason.ALREADY_VISITED: "R5",
     Reason.VISIT_PROTECTION_ENDED: "R8",
+    Reason.BIND_STAFF_AS_AGENT: "R12",
+    Reason.BIND_AGENT_AS_STAFF: "R12",
+    Reason.REBOUND: "R12",
 }
 
 
@@ -49,6 +52,7 @@ class Ruling:
     rule_code: str | None = None  # when the deciding rule is not the reason's usual one
     visited: bool = False  # the protection named is a visit's (R5), not a filing's (R4)
     limit: int | None = None  # CAP_REACHED: the cap the agent reached
+    resumed: bool = False  # R4: the end date is a cancelled filing's, given back
 
     @property
     def ok(self) -> bool:
@@ -123,6 +127,17 @@ class FilingFacts:
     arrival_at: datetime
     existing: ClientState | None
     open_filings: int = 0
+    # R4: this distributor cancelled a filing of this client that would have protected it
+    # until then (the latest such end; None if it never cancelled one)
+    cancelled_until: datetime | None = None
+
+
+def resumed_protection(cancelled_until: datetime | None, until: datetime, now: datetime) -> bool:
+    """R4: filing again within the protection of a filing the same distributor cancelled
+    gives that filing's end date back, never a later one. Filed 11-22 10:00 (until 11-29),
+    cancelled and filed again on 11-29 -> until 11-29, not 12-06; from 11-30 a new filing
+    starts its own protection ("相关渠道需要重新报备")."""
+    return cancelled_until is not None and now <= cancelled_until <= until
 
 
 def decide_filing(facts: FilingFacts, now: datetime, policy: Policy, tz: ZoneInfo) -> Ruling:
@@ -144,10 +159,15 @@ def decide_filing(facts: FilingFacts, now: datetime, policy: Policy, tz: ZoneInf
             return Ruling(Reason.ARRIVAL_IN_PAST, earliest=notice.earliest, rule_code="R2")
         return notice
     until = filing_protection_end(now, policy, tz)
+    resumed = resumed_protection(facts.cancelled_until, until, now)
+    if resumed:
+        until = facts.cancelled_until or until
     if facts.arrival_at > until:
         return Ruling(Reason.ARRIVAL_AFTER_PROTECTION, protected_until=until)
     if policy.max_open_filings and facts.open_filings >= policy.max_open_filings:
         return Ruling(Reason.CAP_REACHED, limit=policy.max_open_filings)
+    if resumed:
+        return Ruling(Reason.ACCEPTED, protected_until=until, rule_code="R4", resumed=True)
     return Ruling(Reason.ACCEPTED, protected_until=until)
 
 
@@ -159,10 +179,26 @@ class FilingState:
     """A filing as the visit and cancel rules see it."""
 
     agent_id: int
+    distributor_id: int  # the distributor it was filed for: it keeps the client (R3)
     status: str  # a stored FilingStatus: filed | visited | refused | cancelled
     filed_at: datetime
     remote: bool
     protected_until: datetime | None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The agent who sends a command and the distributor they are bound to now."""
+
+    agent_id: int
+    distributor_id: int
+
+
+def acts_for(filing: FilingState, actor: Actor) -> bool:
+    """R12: a filing is its agent's to see, report and cancel, and to be told about, only
+    while that agent is still bound to the distributor it was filed for. An agent who
+    changes company leaves the old company's filings (and clients) behind."""
+    return filing.agent_id == actor.agent_id and filing.distributor_id == actor.distributor_id
 
 
 def effective_status(filing: FilingState, now: datetime) -> FilingStatus:
@@ -177,15 +213,16 @@ def effective_status(filing: FilingState, now: datetime) -> FilingStatus:
 
 
 def decide_visit_report(
-    filing: FilingState, agent_id: int, at: datetime, now: datetime, policy: Policy
+    filing: FilingState | None, actor: Actor, at: datetime, now: datetime, policy: Policy
 ) -> Ruling:
     """R5's visit report: the sender's, still protected, on time by R2, inside protection.
 
     A re-visit of a visited client needs no notice (R2) but must fall in its visit
     protection; once that has ended the client is the case site's (R8), which is said so
     rather than called the end of a filing protection.
+    A number that names no filing (None) and another's filing get the same answer (R12).
     """
-    if filing.agent_id != agent_id:
+    if filing is None or not acts_for(filing, actor):
         return Ruling(Reason.NOT_YOURS)
     status = effective_status(filing, now)
     if status not in PROTECTING:
@@ -215,13 +252,15 @@ def decide_visit_report(
     return Ruling(Reason.ACCEPTED, protected_until=filing.protected_until, rule_code="R5")
 
 
-def decide_cancel(filing: FilingState, agent_id: int, now: datetime) -> Ruling:
+def decide_cancel(filing: FilingState | None, actor: Actor, now: datetime) -> Ruling:
     """An agent may withdraw their own filing while it is still only filed.
 
     One that no longer protects anyone (cancelled already, lapsed, refused) has nothing
-    to withdraw: the agent hears its status, not advice to file again.
+    to withdraw: the agent hears its status, not advice to file again. No filing (None)
+    and another's filing get the same answer (R12); what a cancel frees for the same
+    distributor is limited by ``resumed_protection`` (R4).
     """
-    if filing.agent_id != agent_id:
+    if filing is None or not acts_for(filing, actor):
         return Ruling(Reason.NOT_YOURS)
     status = effective_status(filing, now)
     if status is FilingStatus.VISITED:

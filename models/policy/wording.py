@@ -37,6 +37,9 @@ class Reason(Enum):
     NOTHING_TO_CANCEL = "nothing_to_cancel"
     ALREADY_VISITED = "already_visited"
     VISIT_PROTECTION_ENDED = "visit_protection_ended"
+    BIND_STAFF_AS_AGENT = "bind_staff_as_agent"
+    BIND_AGENT_AS_STAFF = "bind_agent_as_staff"
+    REBOUND = "rebound"
 
 
 KNOWN_SOURCES: dict[str, str] = {
@@ -81,7 +84,13 @@ def explain(ruling: Ruling) -> str:
 
 _EXPLAIN: dict[Reason, Callable[[Ruling], str]] = {
     Reason.ACCEPTED: lambda r: (
-        f"符合报备规则，保护至 {day_words(r.protected_until)}" if r.protected_until else "符合规则"
+        (
+            f"符合报备规则，沿用贵司已取消报备的保护期，保护至 {day_words(r.protected_until)}"
+            if r.resumed
+            else f"符合报备规则，保护至 {day_words(r.protected_until)}"
+        )
+        if r.protected_until
+        else "符合规则"
     ),
     Reason.DISTRIBUTOR_NOT_ALLOWED: lambda r: "所属分销商已被暂停合作或列入黑名单，不能报备",
     Reason.PROTECTED_BY_OTHER: lambda r: (
@@ -118,6 +127,11 @@ _EXPLAIN: dict[Reason, Callable[[Ruling], str]] = {
     Reason.VISIT_PROTECTION_ENDED: lambda r: (
         f"该客户的到访保护期已于 {day_words(r.protected_until)} 结束，"
         + ("已转为案场公客" if r.known_source == "public" else "如需继续跟进请重新报备")
+    ),
+    Reason.BIND_STAFF_AS_AGENT: lambda r: "您已绑定为案场人员，不能再绑定为分销商经纪人",
+    Reason.BIND_AGENT_AS_STAFF: lambda r: "您已绑定为分销商经纪人，不能再绑定为案场人员",
+    Reason.REBOUND: lambda r: (
+        "改为绑定另一分销商：原分销商的报备及客户仍归原分销商，本人不再查看或操作"
     ),
 }
 

@@ -163,7 +163,7 @@ def test_an_ambiguous_name_lists_the_filings_to_choose_from(
 
 def test_an_unknown_filing_number_is_answered(travel: Travel, jia: Person) -> None:
     travel(at(11, 22, 10, 0))
-    assert "没有找到" in jia.text("带看 #999 15:00")
+    assert "您名下没有这条报备" in jia.text("带看 #999 15:00")  # as another's (issue 15.8)
 
 
 def test_a_retried_visit_report_is_processed_once(

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from models.policy import (
+    Actor,
     FilingState,
     Policy,
     Reason,
+    acts_for,
     decide_cancel,
     decide_visit_report,
     effective_status,
@@ -23,6 +25,8 @@ POLICY = Policy()
 ONE_SECOND = timedelta(seconds=1)
 AGENT = 11
 OTHER_AGENT = 12
+DISTRIBUTOR = 1
+ME = Actor(AGENT, DISTRIBUTOR)  # the agent who sends the command, bound to DISTRIBUTOR
 
 
 def filing(
@@ -32,12 +36,14 @@ def filing(
     remote: bool = False,
     protected_until: datetime | None = None,
     agent_id: int = AGENT,
+    distributor_id: int = DISTRIBUTOR,
 ) -> FilingState:
     filed_at = filed_at or at(11, 22, 14, 10)
     if protected_until is None:
         protected_until = filing_protection_end(filed_at, POLICY, TZ)
     return FilingState(
         agent_id=agent_id,
+        distributor_id=distributor_id,
         status=status,
         filed_at=filed_at,
         remote=remote,
@@ -49,7 +55,7 @@ def filing(
 
 
 def test_local_client_filed_at_14_10_announced_for_14_30_is_refused_with_earliest_15_10():
-    decision = decide_visit_report(filing(), AGENT, at(11, 22, 14, 30), at(11, 22, 14, 20), POLICY)
+    decision = decide_visit_report(filing(), ME, at(11, 22, 14, 30), at(11, 22, 14, 20), POLICY)
 
     assert decision.reason is Reason.NOTICE_TOO_SHORT
     assert decision.rule == "R2"
@@ -58,7 +64,7 @@ def test_local_client_filed_at_14_10_announced_for_14_30_is_refused_with_earlies
 
 
 def test_local_client_filed_at_14_10_announced_for_15_10_is_accepted():
-    decision = decide_visit_report(filing(), AGENT, at(11, 22, 15, 10), at(11, 22, 14, 20), POLICY)
+    decision = decide_visit_report(filing(), ME, at(11, 22, 15, 10), at(11, 22, 14, 20), POLICY)
 
     assert decision.reason is Reason.ACCEPTED
     assert decision.protected_until == end_of(11, 29)
@@ -92,7 +98,7 @@ def test_out_of_town_client_filed_11_21_16_00_may_be_announced_from_11_22_16_00(
 ):
     remote = filing(filed_at=at(11, 21, 16, 0), remote=True)
 
-    decision = decide_visit_report(remote, AGENT, visit_at, at(11, 22, 9, 0), POLICY)
+    decision = decide_visit_report(remote, ME, visit_at, at(11, 22, 9, 0), POLICY)
 
     assert decision.reason is reason
     assert decision.earliest == earliest
@@ -108,7 +114,7 @@ def test_out_of_town_client_filed_11_21_16_00_may_be_announced_from_11_22_16_00(
 def test_local_client_filed_at_23_30_may_be_announced_from_00_30_the_next_day(visit_at, reason):
     late = filing(filed_at=at(11, 21, 23, 30))
 
-    decision = decide_visit_report(late, AGENT, visit_at, at(11, 22, 0, 10), POLICY)
+    decision = decide_visit_report(late, ME, visit_at, at(11, 22, 0, 10), POLICY)
 
     assert decision.reason is reason
 
@@ -116,7 +122,7 @@ def test_local_client_filed_at_23_30_may_be_announced_from_00_30_the_next_day(vi
 def test_a_visit_report_without_a_time_means_now_and_is_accepted_once_the_notice_has_run():
     now = at(11, 22, 15, 20)
 
-    decision = decide_visit_report(filing(), AGENT, now, now, POLICY)
+    decision = decide_visit_report(filing(), ME, now, now, POLICY)
 
     assert decision.reason is Reason.ACCEPTED
 
@@ -125,7 +131,7 @@ def test_earliest_visit_time_is_shown_in_shanghai_time_when_the_filing_time_is_r
     # a timestamptz column may come back in UTC: 06:10 UTC is 14:10 in Shanghai
     read_back = filing(filed_at=datetime(2026, 11, 22, 6, 10, tzinfo=UTC))
 
-    decision = decide_visit_report(read_back, AGENT, at(11, 22, 14, 30), at(11, 22, 14, 20), POLICY)
+    decision = decide_visit_report(read_back, ME, at(11, 22, 14, 30), at(11, 22, 14, 20), POLICY)
 
     assert decision.reason is Reason.NOTICE_TOO_SHORT
     assert decision.earliest == at(11, 22, 15, 10)
@@ -137,7 +143,7 @@ def test_earliest_visit_time_is_shown_in_shanghai_time_when_the_filing_time_is_r
 
 def test_a_visit_report_for_another_agents_filing_is_refused_as_not_yours():
     decision = decide_visit_report(
-        filing(agent_id=OTHER_AGENT), AGENT, at(11, 22, 15, 10), at(11, 22, 14, 20), POLICY
+        filing(agent_id=OTHER_AGENT), ME, at(11, 22, 15, 10), at(11, 22, 14, 20), POLICY
     )
 
     assert decision.reason is Reason.NOT_YOURS
@@ -154,9 +160,7 @@ def test_a_visit_report_for_another_agents_filing_is_refused_as_not_yours():
     ],
 )
 def test_a_visit_report_for_a_filing_no_longer_protected_asks_to_file_again(status, now, word):
-    decision = decide_visit_report(
-        filing(status=status), AGENT, now + timedelta(hours=2), now, POLICY
-    )
+    decision = decide_visit_report(filing(status=status), ME, now + timedelta(hours=2), now, POLICY)
 
     assert decision.reason is Reason.NOT_PROTECTED
     assert decision.status == word
@@ -168,7 +172,7 @@ def test_a_lapsed_filing_is_refused_with_file_again_whatever_time_is_named():
     lapsed_now = at(11, 30, 9, 0)
 
     for named in (at(11, 29, 15, 0), at(11, 30, 10, 0), at(12, 5, 10, 0)):
-        decision = decide_visit_report(filing(), AGENT, named, lapsed_now, POLICY)
+        decision = decide_visit_report(filing(), ME, named, lapsed_now, POLICY)
         assert decision.reason is Reason.NOT_PROTECTED, named
         assert decision.status == "已失效", named
 
@@ -176,7 +180,7 @@ def test_a_lapsed_filing_is_refused_with_file_again_whatever_time_is_named():
 def test_a_filing_is_still_reportable_in_the_last_second_of_its_protection():
     last_second = datetime(2026, 11, 29, 23, 59, 59, tzinfo=TZ)
 
-    decision = decide_visit_report(filing(), AGENT, last_second, last_second, POLICY)
+    decision = decide_visit_report(filing(), ME, last_second, last_second, POLICY)
 
     assert decision.reason is Reason.ACCEPTED
 
@@ -198,13 +202,13 @@ def test_a_filing_is_still_reportable_in_the_last_second_of_its_protection():
     ],
 )
 def test_a_visit_time_already_past_is_refused_beyond_five_minutes_of_slack(visit_at, reason):
-    decision = decide_visit_report(filing(), AGENT, visit_at, at(11, 22, 16, 0), POLICY)
+    decision = decide_visit_report(filing(), ME, visit_at, at(11, 22, 16, 0), POLICY)
 
     assert decision.reason is reason
 
 
 def test_a_visit_time_past_is_explained_as_past_under_rule_r5():
-    decision = decide_visit_report(filing(), AGENT, at(11, 22, 15, 0), at(11, 22, 16, 0), POLICY)
+    decision = decide_visit_report(filing(), ME, at(11, 22, 15, 0), at(11, 22, 16, 0), POLICY)
 
     assert decision.reason is Reason.ARRIVAL_IN_PAST
     assert decision.rule == "R5"
@@ -220,21 +224,21 @@ def test_a_visit_time_past_is_explained_as_past_under_rule_r5():
     ],
 )
 def test_a_visit_time_after_the_filing_protection_end_is_refused(visit_at, reason):
-    decision = decide_visit_report(filing(), AGENT, visit_at, at(11, 29, 10, 0), POLICY)
+    decision = decide_visit_report(filing(), ME, visit_at, at(11, 29, 10, 0), POLICY)
 
     assert decision.reason is reason
     assert decision.protected_until == end_of(11, 29)
 
 
 def test_a_visit_after_the_protection_end_is_refused_under_rule_r4_naming_the_end():
-    decision = decide_visit_report(filing(), AGENT, at(11, 30, 9, 0), at(11, 29, 10, 0), POLICY)
+    decision = decide_visit_report(filing(), ME, at(11, 30, 9, 0), at(11, 29, 10, 0), POLICY)
 
     assert decision.rule == "R4"
     assert "2026-11-29" in decision.explanation()
 
 
 def test_an_agent_may_move_a_visit_days_ahead_inside_the_filing_protection():
-    decision = decide_visit_report(filing(), AGENT, at(11, 27, 10, 0), at(11, 22, 15, 0), POLICY)
+    decision = decide_visit_report(filing(), ME, at(11, 27, 10, 0), at(11, 22, 15, 0), POLICY)
 
     assert decision.reason is Reason.ACCEPTED
     assert decision.protected_until == end_of(11, 29)
@@ -252,7 +256,7 @@ def test_a_revisit_of_a_visited_client_needs_no_new_notice():
     )
 
     # 18.5 hours after the out-of-town filing: too short for a first visit, fine for a re-visit
-    decision = decide_visit_report(visited, AGENT, at(11, 22, 10, 30), at(11, 22, 10, 0), POLICY)
+    decision = decide_visit_report(visited, ME, at(11, 22, 10, 30), at(11, 22, 10, 0), POLICY)
 
     assert decision.reason is Reason.ACCEPTED
     assert decision.protected_until == end_of(1, 5, 2027)
@@ -263,9 +267,9 @@ def test_a_revisit_in_the_renewal_window_is_accepted_and_one_after_the_end_is_re
         status="visited", filed_at=at(11, 21, 16, 0), protected_until=end_of(1, 5, 2027)
     )
 
-    in_window = decide_visit_report(visited, AGENT, at(12, 31, 15, 0), at(12, 31, 10, 0), POLICY)
+    in_window = decide_visit_report(visited, ME, at(12, 31, 15, 0), at(12, 31, 10, 0), POLICY)
     after_end = decide_visit_report(
-        visited, AGENT, at(1, 6, 10, 0, year=2027), at(1, 5, 10, 0, year=2027), POLICY
+        visited, ME, at(1, 6, 10, 0, year=2027), at(1, 5, 10, 0, year=2027), POLICY
     )
 
     assert in_window.reason is Reason.ACCEPTED
@@ -277,14 +281,14 @@ def test_a_revisit_in_the_renewal_window_is_accepted_and_one_after_the_end_is_re
 
 
 def test_an_agent_may_cancel_their_own_filing_while_it_is_only_filed():
-    decision = decide_cancel(filing(), AGENT, at(11, 22, 14, 20))
+    decision = decide_cancel(filing(), ME, at(11, 22, 14, 20))
 
     assert decision.reason is Reason.CANCELLED
     assert decision.explanation() == "报备已取消"
 
 
 def test_an_agent_may_not_cancel_another_agents_filing():
-    decision = decide_cancel(filing(agent_id=OTHER_AGENT), AGENT, at(11, 22, 14, 20))
+    decision = decide_cancel(filing(agent_id=OTHER_AGENT), ME, at(11, 22, 14, 20))
 
     assert decision.reason is Reason.NOT_YOURS
 
@@ -298,7 +302,7 @@ def test_an_agent_may_not_cancel_another_agents_filing():
     ],
 )
 def test_a_filing_no_longer_filed_cannot_be_cancelled(status, now, word):
-    decision = decide_cancel(filing(status=status), AGENT, now)
+    decision = decide_cancel(filing(status=status), ME, now)
 
     assert decision.reason is Reason.NOTHING_TO_CANCEL
     assert decision.status == word
@@ -309,7 +313,7 @@ def test_a_filing_no_longer_filed_cannot_be_cancelled(status, now, word):
 def test_a_visited_filing_cannot_be_cancelled():
     visited = filing(status="visited", protected_until=end_of(1, 5, 2027))
 
-    decision = decide_cancel(visited, AGENT, at(11, 23, 10, 0))
+    decision = decide_cancel(visited, ME, at(11, 23, 10, 0))
 
     assert decision.reason is Reason.ALREADY_VISITED
 
@@ -336,3 +340,32 @@ def test_a_visited_filing_cannot_be_cancelled():
 )
 def test_a_filed_client_not_visited_by_the_end_of_its_protection_has_lapsed(status, now, expected):
     assert effective_status(filing(status=status), now) == expected
+
+
+# ---------------------------------------------------------------- R12 who may act
+
+
+def test_no_filing_and_another_agents_filing_get_the_same_answer():
+    none = decide_visit_report(None, ME, at(11, 22, 15, 10), at(11, 22, 14, 20), POLICY)
+    other = decide_visit_report(
+        filing(agent_id=OTHER_AGENT), ME, at(11, 22, 15, 10), at(11, 22, 14, 20), POLICY
+    )
+
+    assert none == other
+    assert decide_cancel(None, ME, at(11, 22, 14, 20)) == other
+
+
+def test_an_agent_who_changed_company_may_not_report_or_cancel_the_old_companys_filing():
+    moved = Actor(AGENT, DISTRIBUTOR + 1)  # same agent, bound to another distributor now
+
+    report = decide_visit_report(filing(), moved, at(11, 22, 15, 10), at(11, 22, 14, 20), POLICY)
+    cancel = decide_cancel(filing(), moved, at(11, 22, 14, 20))
+
+    assert report.reason is Reason.NOT_YOURS and cancel.reason is Reason.NOT_YOURS
+    assert report.rule == "R12"
+
+
+def test_a_filing_is_its_agents_only_while_bound_to_its_distributor():
+    assert acts_for(filing(), ME)
+    assert not acts_for(filing(), Actor(AGENT, DISTRIBUTOR + 1))
+    assert not acts_for(filing(agent_id=OTHER_AGENT), ME)
