@@ -16,6 +16,7 @@ import pytest
 
 from models.policy import (
     RULE_OF,
+    Actor,
     FilingFacts,
     FilingState,
     Policy,
@@ -95,13 +96,16 @@ def test_an_arrival_in_the_current_minute_is_too_short_a_notice_not_past():
 # ---------------------------------------------------------------- visit protection (R5, R8)
 
 
+AGENT = Actor(agent_id=11, distributor_id=7)
+
+
 def visited(protected_until) -> FilingState:
-    return FilingState(11, "visited", at(11, 21, 10, 0), False, protected_until)
+    return FilingState(11, 7, "visited", at(11, 21, 10, 0), False, protected_until)
 
 
 def test_a_re_visit_after_the_visit_protection_ended_says_the_visit_protection_ended():
     ruling = decide_visit_report(
-        visited(end_of(1, 5, 2027)), 11, at(1, 6, 15, 0, 2027), at(1, 6, 10, 0, 2027), Policy()
+        visited(end_of(1, 5, 2027)), AGENT, at(1, 6, 15, 0, 2027), at(1, 6, 10, 0, 2027), Policy()
     )
 
     assert ruling.reason is Reason.VISIT_PROTECTION_ENDED and ruling.rule == "R8"
@@ -112,7 +116,7 @@ def test_a_re_visit_after_the_visit_protection_ended_says_the_visit_protection_e
 def test_under_seed_001s_variant_an_ended_visit_protection_may_be_filed_again():
     ruling = decide_visit_report(
         visited(end_of(1, 5, 2027)),
-        11,
+        AGENT,
         at(1, 6, 15, 0, 2027),
         at(1, 6, 10, 0, 2027),
         Policy(expired_refile=True),
@@ -123,7 +127,7 @@ def test_under_seed_001s_variant_an_ended_visit_protection_may_be_filed_again():
 
 def test_a_re_visit_named_after_the_visit_protection_names_the_visit_protection():
     ruling = decide_visit_report(
-        visited(end_of(1, 5, 2027)), 11, at(1, 6, 10, 0, 2027), at(12, 31, 10, 0), Policy()
+        visited(end_of(1, 5, 2027)), AGENT, at(1, 6, 10, 0, 2027), at(12, 31, 10, 0), Policy()
     )
 
     assert ruling.reason is Reason.ARRIVAL_AFTER_PROTECTION and ruling.rule == "R5"
