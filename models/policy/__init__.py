@@ -20,6 +20,7 @@ from models.policy.dates import (
     renewal_window_start,
     renewed_end,
     visit_protection_end,
+    whole_minute,
 )
 from models.policy.rules import (
     RULE_OF,
@@ -78,4 +79,5 @@ __all__ = [
     "renewed_end",
     "span_words",
     "visit_protection_end",
+    "whole_minute",
 ]
