@@ -50,12 +50,14 @@ def verify() -> Response:
 @blueprint.post("/wechat")
 def receive() -> Response:
     core = _core()
-    if core.too_large(request.content_length):  # refused before the body is read
-        return _respond(rejected(413, "body too large", size=request.content_length))
+    args = request.args.to_dict()
+    refusal = core.screen(args, request.content_length)  # before the body is read
+    if refusal:
+        return _respond(refusal)
     body = read_at_most(request.stream, core.max_body)
     if body is None:
         return _respond(rejected(413, "body too large", size=f"over {core.max_body}"))
-    return _respond(core.handle_post(request.args.to_dict(), body))
+    return _respond(core.handle_post(args, body))
 
 
 @blueprint.get("/healthz")

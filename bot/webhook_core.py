@@ -78,6 +78,13 @@ class WebhookCore:
     def too_large(self, size: int | None) -> bool:
         return self.max_body is not None and size is not None and size > self.max_body
 
+    def screen(self, args: dict[str, str], size: int | None) -> HttpReply | None:
+        """What can be refused before the body is read: a declared size over the limit, a
+        bad URL signature or a stale timestamp (a stranger's body is never read)."""
+        if self.too_large(size):
+            return rejected(413, "body too large", size=size)
+        return self._signed(args)
+
     def _signed(self, args: dict[str, str]) -> HttpReply | None:
         """The URL signature and a fresh timestamp, or why not (403)."""
         timestamp = args.get("timestamp", "")
