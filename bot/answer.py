@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
@@ -19,7 +20,6 @@ from bot.dedup import MessageDedup, dedup_key
 from bot.rate_limit import RateLimit
 from handlers import replies, router
 from handlers.context import Inbound
-from models import clock
 from models.services import Services
 
 logger = logging.getLogger(__name__)
@@ -36,10 +36,10 @@ class Answerer:
         self.dedup = dedup
         self.limit = limit
 
-    def answer(self, message: Any) -> str | None:
-        """Process a message once; a retry is answered as the first attempt was."""
+    def answer(self, message: Any, now: datetime) -> str | None:
+        """Process a message once, judged at ``now`` (when it was sent: the webhook's
+        ``judged_at``); a retry is answered as the first attempt was."""
         key = dedup_key(message)
-        now = clock.now(self.services.tz)
         parsed = router.interpret(message.content or "", now) if message.type == "text" else None
         inbound = Inbound(message.source, key, now)
         if isinstance(parsed, router.SELF_DEDUPLICATING):

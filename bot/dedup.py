@@ -9,6 +9,7 @@ down) is the store's business (``bot.fallback_store``).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from typing import Any
@@ -24,11 +25,17 @@ POLL_SECONDS = 0.05  # how often a retry looks for the first attempt's reply
 
 
 def dedup_key(message: Any) -> str:
-    """WeChat's retries carry the same MsgId; events the same sender and CreateTime."""
-    if message.type != "event" and getattr(message, "id", None):
-        return f"m{message.id}"
+    """WeChat's retries carry the same MsgId; events the same sender, CreateTime, event and
+    EventKey (two menu buttons pressed in one second are two clicks). Events that carry
+    their own MsgID (TEMPLATESENDJOBFINISH) are known by it. The webhook has checked that
+    CreateTime and MsgId are numbers."""
+    if getattr(message, "id", None):
+        return f"m{message.id}" if message.type != "event" else f"j{message.id}"
     event = getattr(message, "event", "")
-    return f"e{message.source}:{int(message.create_time.timestamp())}:{event}"
+    key = getattr(message, "key", None) or ""
+    # an EventKey may be a long URL (VIEW): a digest keeps the key inside its column
+    digest = hashlib.blake2b(str(key).encode(), digest_size=6).hexdigest() if key else ""
+    return f"e{message.source}:{message.time}:{event}:{digest}"
 
 
 class MessageDedup:

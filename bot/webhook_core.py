@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from xml.parsers.expat import ExpatError
 from zoneinfo import ZoneInfo
@@ -42,15 +43,30 @@ def rejected(status: int, why: str, **fields: Any) -> HttpReply:
     return HttpReply(status, why.encode(), TEXT_PLAIN)
 
 
+Answer = Callable[[Any, datetime], str | None]  # (parsed message, the moment it is judged at)
+
+
+def judged_at(sent: int, server_now: datetime, tolerance: int | None) -> datetime:
+    """The moment a message is judged at: when it was sent, not when a worker got to it.
+
+    WeChat stamps each message with ``CreateTime`` (its clock, whole seconds), and sends
+    the same stamp with every retry, so a retry is judged exactly as the first attempt.
+    That clock is trusted within ``tolerance`` seconds of ours (None: always); further
+    off, the server's clock judges. In ``server_now``'s zone.
+    """
+    if tolerance is not None and abs(server_now.timestamp() - sent) > tolerance:
+        return server_now
+    return datetime.fromtimestamp(sent, server_now.tzinfo)
+
+
 class WebhookCore:
     """One per app: the protocol settings and what answers a parsed message."""
 
-    def __init__(
-        self, wechat: WeChatSettings, tz: ZoneInfo, answer: Callable[[Any], str | None]
-    ) -> None:
+    def __init__(self, wechat: WeChatSettings, tz: ZoneInfo, answer: Answer) -> None:
         self.token = wechat.token
         self.max_body = wechat.max_body
         self.tolerance = wechat.timestamp_tolerance
+        self.plaintext_allowed = wechat.plaintext_allowed
         self.tz = tz
         self.answer = answer
         self.crypto = (
@@ -61,6 +77,13 @@ class WebhookCore:
 
     def too_large(self, size: int | None) -> bool:
         return self.max_body is not None and size is not None and size > self.max_body
+
+    def screen(self, args: dict[str, str], size: int | None) -> HttpReply | None:
+        """What can be refused before the body is read: a declared size over the limit, a
+        bad URL signature or a stale timestamp (a stranger's body is never read)."""
+        if self.too_large(size):
+            return rejected(413, "body too large", size=size)
+        return self._signed(args)
 
     def _signed(self, args: dict[str, str]) -> HttpReply | None:
         """The URL signature and a fresh timestamp, or why not (403)."""
@@ -88,6 +111,8 @@ class WebhookCore:
         if any(marker in body for marker in HOSTILE_MARKERS):
             return None, rejected(400, "XML with a DTD or entities")
         if args.get("encrypt_type", "raw") != "aes":
+            if not self.plaintext_allowed:  # the URL signature does not cover the body
+                return None, rejected(403, "plaintext message in safe mode")
             return body.decode("utf-8", "replace"), None
         if self.crypto is None:
             return None, rejected(400, "encrypted message but no EncodingAESKey configured")
@@ -123,7 +148,31 @@ class WebhookCore:
             return rejected(400, "malformed XML")
         if message is None or not getattr(message, "source", None):
             return rejected(400, "message without sender")
-        return self._render(self.answer(message), message, args)
+        now = self._moment(message)
+        if isinstance(now, HttpReply):
+            return now
+        return self._render(self.answer(message, now), message, args)
+
+    def _moment(self, message: Any) -> datetime | HttpReply:
+        """When the message is judged (``judged_at``), or 400 for a CreateTime or MsgId
+        that is missing or not a number: WeChat always sends both well formed, and the
+        dedup key is built from them."""
+        try:
+            sent, _ = message.time, message.id
+            server_now = clock.now(self.tz)
+            if not sent:
+                return rejected(400, "message without CreateTime")
+            now = judged_at(sent, server_now, self.tolerance)
+        except (TypeError, ValueError, OverflowError, OSError):
+            return rejected(400, "malformed CreateTime or MsgId")
+        if now is server_now:
+            logger.warning(
+                "CreateTime %s is %ds off the server clock: judged at the server's, openid=%s",
+                sent,
+                server_now.timestamp() - sent,
+                message.source,
+            )
+        return now
 
     def _render(self, text: str | None, message: Any, args: dict[str, str]) -> HttpReply:
         if not text:

@@ -119,6 +119,7 @@ class WeChatSettings(BaseModel):
     api_timeout_seconds: OffOrSeconds = 5.0
     timestamp_tolerance_seconds: OffOrCount = 300
     max_body_bytes: OffOrCount = 65536
+    accept_plaintext: bool = False  # with a key: plaintext POSTs too (switch-over only)
 
     @field_check("encoding_aes_key")
     @classmethod
@@ -136,6 +137,13 @@ class WeChatSettings(BaseModel):
     def timestamp_tolerance(self) -> int | None:
         """How far a signed timestamp may lie from now; None = not checked."""
         return self.timestamp_tolerance_seconds or None
+
+    @property
+    def plaintext_allowed(self) -> bool:
+        """Plain bodies are processed without a key, or with one only while switching over:
+        the URL signature does not cover the body, so in safe mode only the AES layer
+        proves that WeChat wrote it."""
+        return not self.encoding_aes_key or self.accept_plaintext
 
     @property
     def max_body(self) -> int | None:

@@ -29,7 +29,9 @@ cat >&2 <<MSG
   Logs: .run/scheduler.log, .run/fakeapi.log. Ctrl-C stops everything.
 
 MSG
+# the access log without the query string: WeChat's signature and nonce stay out of it
 gunicorn --bind "127.0.0.1:$PORT" --workers 1 --threads 8 --worker-class gthread \
-  --access-logfile - "bot:create_app()" &
+  --access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s' \
+  "bot:create_app()" &
 pids+=($!)
 wait -n "${pids[@]}"

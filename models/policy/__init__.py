@@ -22,6 +22,7 @@ from models.policy.dates import (
     renewal_window_start,
     renewed_end,
     visit_protection_end,
+    whole_minute,
 )
 from models.policy.rules import (
     RULE_OF,
@@ -89,4 +90,5 @@ __all__ = [
     "resumed_protection",
     "span_words",
     "visit_protection_end",
+    "whole_minute",
 ]

@@ -77,6 +77,16 @@ def reminder_days(protection_end: datetime, lead_days: tuple[int, ...], tz: Zone
     return [end_day - timedelta(days=n) for n in lead_days if n > 0]
 
 
+def whole_minute(moment: datetime) -> datetime:
+    """The rules compare whole minutes: a message sent at any second of 14:00 was sent at
+    14:00. Arrival times are typed to the minute and WeChat stamps messages to the
+    second, so without this a filing sent at 14:00:59 for 15:00 would have 59 minutes of
+    notice and be refused for want of one second: filed 14:00:59 -> 14:00 (60 minutes to
+    15:00, valid for a local client under R2's one hour).
+    """
+    return moment.replace(second=0, microsecond=0)
+
+
 def ceil_to_minute(moment: datetime) -> datetime:
     """Arrival times are typed to the minute, so an earliest time is shown rounded up."""
     if moment.second or moment.microsecond:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from models.policy.dates import ceil_to_minute, filing_protection_end
+from models.policy.dates import ceil_to_minute, filing_protection_end, whole_minute
 from models.policy.states import PROTECTING, ClientStatus, DistributorStatus, FilingStatus
 from models.policy.values import Policy
 from models.policy.wording import STATUS_WORDS, Reason, explain
@@ -73,12 +73,17 @@ class Ruling:
 def check_advance_notice(
     filed_at: datetime, arrival_at: datetime, remote: bool, policy: Policy
 ) -> Ruling:
-    """R2: local 1 hour, out-of-town 24 hours before arrival; exactly on the limit is valid."""
+    """R2: local 1 hour, out-of-town 24 hours before arrival; exactly on the limit is valid.
+
+    In whole minutes (``whole_minute``): filed 14:00:59 for a local arrival at 15:00 is
+    60 minutes of notice, valid; filed 14:01:00 is 59, refused with "earliest 15:01".
+    """
     notice = policy.notice_for(remote)
-    if arrival_at - filed_at >= notice:
+    filed_minute = whole_minute(filed_at)
+    if arrival_at - filed_minute >= notice:
         return Ruling(Reason.ACCEPTED)
     # shown in the zone the arrival was given in: the project's, as the agent typed it
-    earliest = ceil_to_minute((filed_at + notice).astimezone(arrival_at.tzinfo))
+    earliest = ceil_to_minute((filed_minute + notice).astimezone(arrival_at.tzinfo))
     return Ruling(Reason.NOTICE_TOO_SHORT, earliest=earliest, notice=notice)
 
 
@@ -221,6 +226,8 @@ def decide_visit_report(
     protection; once that has ended the client is the case site's (R8), which is said so
     rather than called the end of a filing protection.
     A number that names no filing (None) and another's filing get the same answer (R12).
+    The past is counted in whole minutes too: sent 14:05:40 with slack 5, a visit "at
+    14:00" is not in the past (14:05 - 5 minutes = 14:00).
     """
     if filing is None or not acts_for(filing, actor):
         return Ruling(Reason.NOT_YOURS)
@@ -236,7 +243,7 @@ def decide_visit_report(
             known_source=public,
             visited=True,
         )
-    if at < now - timedelta(minutes=policy.visit_slack_minutes):
+    if at < whole_minute(now) - timedelta(minutes=policy.visit_slack_minutes):
         return Ruling(Reason.ARRIVAL_IN_PAST)
     if status is FilingStatus.FILED:
         notice = check_advance_notice(filing.filed_at, at, filing.remote, policy)

@@ -22,6 +22,8 @@ import pytest
 import requests
 from flask import Flask
 
+from bot.simulator import WeChatSimulator, http_transport
+
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -178,3 +180,18 @@ def test_readme_simulator_command_with_typed_input_files_against_the_running_ser
     assert simulate.returncode == 0, simulate.stdout + simulate.stderr
     assert "您还没有绑定" not in simulate.stdout
     assert "报备成功 #" in simulate.stdout, simulate.stdout + simulate.stderr
+
+
+def test_the_access_log_of_the_run_script_keeps_signatures_and_nonces_out(
+    running: Running,
+) -> None:
+    sim = WeChatSimulator(
+        "baobei-dev-token",
+        "wx0000000000000000",
+        None,
+        http_transport(f"http://127.0.0.1:{running.port}/wechat"),
+    )
+    assert sim.say("o_log_reader", "帮助").status == 200
+    log = running.log.read_text(encoding="utf-8", errors="replace")
+    assert '"POST /wechat HTTP/1.1" 200' in log  # the request is logged ...
+    assert "signature=" not in log and "nonce=" not in log  # ... without its query string

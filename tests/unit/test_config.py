@@ -131,3 +131,12 @@ def test_the_example_file_documents_every_key() -> None:
     assert {section: sorted(values) for section, values in documented.items()} == {
         section: sorted(values) for section, values in known.items()
     }
+
+
+def test_plaintext_is_refused_in_safe_mode_unless_the_switch_over_key_allows_it() -> None:
+    key = "k" * 43
+    assert load_settings(environ={}).wechat.plaintext_allowed  # plain mode: nothing else
+    safe = load_settings({"wechat": {"encoding_aes_key": key}}, environ={})
+    assert not safe.wechat.accept_plaintext and not safe.wechat.plaintext_allowed
+    switching = {"wechat": {"encoding_aes_key": key, "accept_plaintext": True}}
+    assert load_settings(switching, environ={}).wechat.plaintext_allowed

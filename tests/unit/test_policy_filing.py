@@ -89,11 +89,18 @@ S = ONE_SECOND
             id="R2 example: local 13:59 -> 15:00, valid",
         ),
         pytest.param(
-            at(11, 22, 14, 0) + S,
+            at(11, 22, 14, 0) + 59 * S,
+            at(11, 22, 15, 0),
+            False,
+            None,
+            id="whole minutes: local filed 14:00:59 is a 14:00 filing, valid",
+        ),
+        pytest.param(
+            at(11, 22, 14, 1),
             at(11, 22, 15, 0),
             False,
             at(11, 22, 15, 1),
-            id="local filed one second too late",
+            id="local filed one minute too late",
         ),
         pytest.param(
             at(11, 22, 14, 0) - S,
@@ -134,8 +141,8 @@ S = ONE_SECOND
             at(11, 22, 14, 10) + 30 * S,
             at(11, 22, 15, 0),
             False,
-            at(11, 22, 15, 11),
-            id="earliest is rounded up to the minute",
+            at(11, 22, 15, 10),
+            id="whole minutes: filed 14:10:30 counts as 14:10, earliest 15:10",
         ),
         pytest.param(
             at(11, 21, 16, 0),
@@ -152,11 +159,18 @@ S = ONE_SECOND
             id="R2 example: out-of-town 11-21 16:00 -> 11-22 16:00 is 24 h",
         ),
         pytest.param(
-            at(11, 21, 16, 0) + S,
+            at(11, 21, 16, 0) + 59 * S,
+            at(11, 22, 16, 0),
+            True,
+            None,
+            id="whole minutes: out-of-town filed 16:00:59 is a 16:00 filing, valid",
+        ),
+        pytest.param(
+            at(11, 21, 16, 1),
             at(11, 22, 16, 0),
             True,
             at(11, 22, 16, 1),
-            id="out-of-town filed one second too late",
+            id="out-of-town filed one minute too late",
         ),
         pytest.param(
             at(11, 21, 16, 0),
@@ -219,14 +233,22 @@ def test_local_client_filed_fifty_minutes_before_arrival_is_refused():
     assert "2026-11-22 15:10" in decision.explanation()
 
 
-def test_local_client_filed_at_14_10_30_is_told_15_11_as_the_earliest_arrival():
+def test_local_client_filed_at_14_10_30_is_a_14_10_filing_told_15_10_as_the_earliest():
     filed = at(11, 22, 14, 10) + timedelta(seconds=30)
 
     decision = decide_filing(facts(at(11, 22, 15, 0)), filed, POLICY, TZ)
 
     assert decision.reason is Reason.NOTICE_TOO_SHORT
-    assert decision.earliest == at(11, 22, 15, 11)
-    assert "2026-11-22 15:11" in decision.explanation()
+    assert decision.earliest == at(11, 22, 15, 10)
+    assert "2026-11-22 15:10" in decision.explanation()
+
+
+def test_local_client_filed_at_14_00_59_for_15_00_is_accepted_in_whole_minutes():
+    filed = at(11, 22, 14, 0) + timedelta(seconds=59)
+
+    decision = decide_filing(facts(at(11, 22, 15, 0)), filed, POLICY, TZ)
+
+    assert decision.reason is Reason.ACCEPTED
 
 
 def test_local_client_filed_sixty_minutes_before_arrival_is_accepted():
