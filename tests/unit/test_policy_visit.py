@@ -210,7 +210,7 @@ def test_a_visit_time_already_past_is_refused_beyond_five_minutes_of_slack(visit
 def test_the_past_is_counted_in_whole_minutes_of_the_sending_time():
     sent = at(11, 22, 16, 5) + 40 * ONE_SECOND  # 16:05:40 is a 16:05 message
 
-    decision = decide_visit_report(filing(), AGENT, at(11, 22, 16, 0), sent, POLICY)
+    decision = decide_visit_report(filing(), ME, at(11, 22, 16, 0), sent, POLICY)
 
     assert decision.reason is Reason.ACCEPTED
 
