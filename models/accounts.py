@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from models.entities import Agent, DecisionLogEntry, Distributor, InviteCode, Project, Staff
 from models.errors import InvalidInvite
 from models.policy import DistributorStatus, Policy
+from models.privacy import scrub, scrub_json
 
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
 DISTRIBUTOR_STATUSES = tuple(DistributorStatus)
@@ -40,6 +41,7 @@ def log_decision(
     project_id: int | None = None,
     policy: dict[str, Any] | None = None,
 ) -> None:
+    """Keep a decision (R12); what it quotes of typed text is scrubbed of phones first."""
     session.add(
         DecisionLogEntry(
             at=now,
@@ -48,8 +50,8 @@ def log_decision(
             subject=subject,
             rule=rule,
             outcome=outcome,
-            explanation=explanation,
-            facts=facts,
+            explanation=scrub(explanation),
+            facts=scrub_json(facts),
             project_id=project_id,
             policy=policy,
         )

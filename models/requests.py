@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+#: The longest note a filing keeps (the ``filings.note`` column); a longer one is refused.
+NOTE_MAX_CHARS = 200
+#: The longest person's name, once normalised (the name columns hold 50).
+NAME_MAX_CHARS = 20
+
 
 @dataclass(frozen=True)
 class ClientEntry:
