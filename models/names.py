@@ -34,14 +34,17 @@ NUMERAL_RUN = 4
 
 
 def _visible(char: str) -> bool:
+    """Not space, control, format or ignorable (``str.isprintable`` is false for the
+    categories, which lets ``normalise_name`` skip this for a name that has none)."""
     return char not in _IGNORABLE and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
 
 
 def normalise_name(name: str) -> str:
     """The one form of a name: ``' Lily\u200b '`` -> ``'lily'``, ``'赵 六'`` -> ``'赵六'``."""
     folded = unicodedata.normalize("NFKC", name)
-    visible = "".join(char for char in folded if _visible(char))
-    return unicodedata.normalize("NFKC", visible.casefold())
+    if not (folded.isprintable() and " " not in folded and _IGNORABLE.isdisjoint(folded)):
+        folded = "".join(char for char in folded if _visible(char))  # the rare look-alike
+    return unicodedata.normalize("NFKC", folded.casefold())
 
 
 def holds_number(name: str) -> bool:

@@ -190,6 +190,8 @@ def scrub(text: str, keep_ids: bool = False) -> str:
     ``keep_ids`` leaves unbroken runs of more than 15 digits alone: log lines carry
     WeChat's 19-digit MsgIds, which would otherwise be cut up; user text never needs it.
     """
+    if len(text) < 11:  # too short to hold a phone: most fields, at no cost
+        return text
     pieces: list[str] = []
     last = 0
     for run in _runs(text):
