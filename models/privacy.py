@@ -135,8 +135,8 @@ def mask_digits(digits: str) -> str:
 def _runs(text: str) -> Iterator[list[tuple[int, int, bool]]]:
     """Each run that could hold a phone: (position, digit, joined-before) of its digits."""
     for match in _RUN.finditer(text):
-        if match.end() - match.start() < 11:
-            continue
+        if match.end() - match.start() < 11 or len(_DIGIT.findall(match.group())) < 11:
+            continue  # a date, a time, a filing number: too few digits for a phone
         run: list[tuple[int, int, bool]] = []
         joined = False
         for position in range(match.start(), match.end()):
