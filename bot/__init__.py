@@ -20,6 +20,7 @@ from bot.fallback_store import DatabaseStore, FallbackStore
 from bot.rate_limit import RateLimit
 from bot.store import MemoryStore, Store, make_store
 from bot.webhook_core import WebhookCore
+from models.privacy import install_log_scrubber
 from models.services import Services
 from models.settings import load_settings
 
@@ -27,8 +28,12 @@ logger = logging.getLogger(__name__)
 
 
 def configure_logging(level: str) -> None:
-    """Logs go to stderr; stdout is kept for what commands print (an invite code)."""
+    """Logs go to stderr; stdout is kept for what commands print (an invite code).
+
+    Every handler of the root logger masks phones in what it writes (R12), whoever logged
+    the record: our code, a library, or an exception quoting a value."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    install_log_scrubber()
 
 
 def build_webhook(services: Services, store: Store) -> WebhookCore:

@@ -5,6 +5,7 @@ claim in the store, so a filing costs no Redis round trip but the rate counter's
 none when the limit is off). Every other message is claimed first, and its reply kept for
 WeChat's retries. A message that was understood always gets a reply, even when a handler
 fails: the failure is logged here, in one place, and the user hears ``SYSTEM_BUSY``.
+Every handler's reply passes the phone scrubber here, before it is sent or kept (R12).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.dedup import MessageDedup, dedup_key
 from bot.rate_limit import RateLimit
 from handlers import replies, router
 from handlers.context import Inbound
+from models.privacy import scrub
 from models.services import Services
 
 logger = logging.getLogger(__name__)
@@ -63,12 +65,15 @@ class Answerer:
         return reply
 
     def _run(self, message: Any, parsed: Any, inbound: Inbound) -> str | None:
-        """Route and handle; None only when a handler failed (logged here, the one place)."""
+        """Route and handle; None only when a handler failed (logged here, the one place).
+
+        The reply is scrubbed of phones: it may echo what was typed, and it is kept for
+        WeChat's retries in Redis or the database as well as sent."""
         try:
             reply = once_more_if_reconnected(
                 lambda: route(message, parsed, self.services, inbound), inbound.msg_key
             )
-            return reply or ""
+            return scrub(reply or "")
         except Exception:  # the user hears back (SYSTEM_BUSY), the error is logged
             logger.exception(
                 "handler failed msg=%s openid=%s type=%s",

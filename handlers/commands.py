@@ -26,6 +26,7 @@ class ParseProblem(Enum):
     BAD_NAME = "bad_name"
     BAD_NUMBER = "bad_number"  # a filing number that is not #digits
     TOO_MANY_LINES = "too_many_lines"
+    NOTE_TOO_LONG = "note_too_long"  # longer than the note column (NOTE_MAX_CHARS)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ of tokens it used (``Taken``), or None, so a parser can go on after it.
 Privacy (R1, R12): a phone typed in full becomes its mask here (``take_phone_mask``);
 only ``take_phone_digits`` keeps the digits, for the staff command ``到访`` where the
 full number is the point. No ``ParseError.detail`` ever holds a phone's digits: a fragment
-with four digits or more is not echoed at all (``safe_detail``).
+with four digits or more, in any script or as Chinese numerals, is not echoed at all
+(``safe_detail``). Notes go through the one scrubber (``models.privacy.scrub``); names
+are read the one way names are (``models.names.normalise_name``) and hold no number.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from typing import Generic, NamedTuple, TypeVar
 
 from handlers.commands import ParseError, ParseProblem
 from handlers.timeparse import BadTime
+from models.names import holds_number, normalise_name
 from models.policy import mask_phone
+from models.privacy import count_digits, scrub
+from models.requests import NAME_MAX_CHARS, NOTE_MAX_CHARS
 
 #: A detail echoed back is at most this long (and holds fewer than 4 digits).
 DETAIL_LENGTH = 10
@@ -29,8 +34,7 @@ _MASK = re.compile(r"[0-9]{3}\*{4}[0-9]{4}")
 _FULL_PHONE = re.compile(r"(1[0-9]{2})-?([0-9]{4})-?([0-9]{4})")
 _PHONE_PARTS = (re.compile(r"1[0-9]{2}"), re.compile(r"[0-9]{4}"), re.compile(r"[0-9]{4}"))
 _NUMBER = re.compile(r"#?([0-9]{1,8})")
-_NAME_FORBIDDEN = re.compile(r"[0-9*#:@]")
-_PHONE_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{3})[- ]?[0-9]{4}[- ]?([0-9]{4})(?![0-9])")
+_NAME_FORBIDDEN = re.compile(r"[*#:@]")
 _LONG_DIGITS = re.compile(r"[0-9]{9,}")
 
 #: 本地 / 异地 as typed -> remote (R1: the agent declares it).
@@ -62,12 +66,12 @@ def tokenize(text: str) -> list[Tokens]:
 def safe_detail(fragment: str) -> str | None:
     """A fragment fit to echo: cut to 10 characters, dropped if it holds 4+ digits.
 
-    Four digits could be a phone's middle four (R12), so no such fragment is echoed.
+    Four digits could be a phone's middle four (R12), so no such fragment is echoed,
+    whatever script or numerals they are written in (``一二三四``, ``壹贰叁肆``).
     """
-    cut = fragment[:DETAIL_LENGTH]
-    if sum(ch.isdecimal() for ch in cut) >= 4:  # any script's digits, not only ASCII
+    if count_digits(fragment) >= 4:  # before the cut: a phone's end must not survive it
         return None
-    return cut or None
+    return fragment[:DETAIL_LENGTH] or None
 
 
 def field_error(problem: ParseProblem, verb: str, fragment: str | None = None) -> ParseError:
@@ -117,17 +121,27 @@ def take_number(tokens: Sequence[str], start: int) -> Taken[int] | None:
     return Taken(int(match.group(1)), used)
 
 
-def check_name(name: str, verb: str) -> str | ParseError:
-    """A person's name: 1-20 characters, no digits (so never a phone), not 本地/异地."""
-    if not 1 <= len(name) <= 20 or _NAME_FORBIDDEN.search(name) or name in _RESERVED_NAMES:
+def check_name(typed: str, verb: str) -> str | ParseError:
+    """A person's name in its one form (``赵 六`` is ``赵六``, ``Lily`` is ``lily``):
+    1-20 characters, no number of any script (so never a phone), not 本地/异地."""
+    name = normalise_name(typed)
+    if (
+        not 1 <= len(name) <= NAME_MAX_CHARS
+        or _NAME_FORBIDDEN.search(name)
+        or holds_number(name)
+        or name in _RESERVED_NAMES
+    ):
         return field_error(ParseProblem.BAD_NAME, verb, name)
     return name
 
 
-def scrub_note(note: str) -> str | None:
-    """A free-text note, any phone in it masked (R12: middle four never stored)."""
-    masked = _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(2)}", note)
-    return masked or None
+def take_note(typed: str, verb: str) -> str | ParseError | None:
+    """A free-text note, every phone in it masked (R12: middle four never stored), and
+    no longer than its column: a longer one is refused naming the limit."""
+    note = scrub(typed.strip())
+    if len(note) > NOTE_MAX_CHARS:
+        return ParseError(ParseProblem.NOTE_TOO_LONG, verb=verb)
+    return note or None
 
 
 def looks_like_phone(token: str) -> bool:

@@ -1,8 +1,10 @@
 """Every sentence the service says to a user, in Chinese, and nothing else.
 
 Rulings explain themselves (``Ruling.explanation()``, the rule book's wording); this
-module frames them for the conversation. Replies to agents show phones only as masks.
-A passive reply must stay under WeChat's 2,048-byte limit, which ``fit`` enforces.
+module frames them for the conversation. Replies to agents show phones only as masks:
+what an agent typed is echoed only through ``models.privacy.scrub`` (and the webhook scrubs
+every reply once more before it is sent or kept for retries). A passive reply must stay
+under WeChat's 2,048-byte limit, which ``fit`` enforces.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from handlers.filing_grammar import MAX_CLIENT_LINES
 from models.binding import Binding
 from models.filings import FilingOutcome
 from models.policy import PROTECTING, FilingStatus, Policy, span_words
+from models.privacy import scrub
 from models.queries import FilingRow, ProjectPolicy
-from models.requests import INVITE_LENGTH
+from models.requests import INVITE_LENGTH, NOTE_MAX_CHARS
 
 REPLY_LIMIT_BYTES = 2048
 
@@ -53,6 +56,7 @@ PROBLEMS: dict[ParseProblem, str] = {
     ParseProblem.BAD_NAME: "客户姓名不对",
     ParseProblem.BAD_NUMBER: "报备编号应写作 #数字，例如 #12",
     ParseProblem.TOO_MANY_LINES: f"一条消息最多报备{MAX_CLIENT_LINES}位客户，请分几条发送",
+    ParseProblem.NOTE_TOO_LONG: f"备注太长，最多{NOTE_MAX_CHARS}个字，请删减后重新发送",
 }
 #: A problem worded for one verb, where the general words would name the wrong thing.
 VERB_PROBLEMS: dict[tuple[str, ParseProblem], str] = {
@@ -90,7 +94,7 @@ def day(moment: datetime | None, tz: ZoneInfo) -> str:
 def parse_error(error: ParseError, brief: bool = False) -> str:
     what = VERB_PROBLEMS.get((error.verb or "", error.problem), PROBLEMS[error.problem])
     if error.detail and error.problem in (ParseProblem.UNKNOWN_VERB, ParseProblem.BAD_TIME):
-        what = f"{what}（{error.detail}）"
+        what = f"{what}（{scrub(error.detail)}）"
     if brief:
         return what
     usage = grammar.usage(error.verb) or help_text()
@@ -156,7 +160,7 @@ def bound(binding: Binding) -> str:
 
 
 def unknown_project(ref: str) -> str:
-    return f"报备失败：没有找到项目「{ref}」，请核对项目编号或名称。"
+    return f"报备失败：没有找到项目「{scrub(ref)}」，请核对项目编号或名称。"
 
 
 def filing_outcome(outcome: FilingOutcome, project_name: str, tz: ZoneInfo) -> str:

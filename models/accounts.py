@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models.entities import DecisionLogEntry, Distributor, InviteCode, Project
 from models.policy import DistributorStatus, Policy
+from models.privacy import scrub, scrub_json
 from models.requests import INVITE_ALPHABET, INVITE_LENGTH
 
 DISTRIBUTOR_STATUSES = tuple(DistributorStatus)
@@ -38,6 +39,7 @@ def log_decision(
     project_id: int | None = None,
     policy: dict[str, Any] | None = None,
 ) -> None:
+    """Keep a decision (R12); what it quotes of typed text is scrubbed of phones first."""
     session.add(
         DecisionLogEntry(
             at=now,
@@ -46,8 +48,8 @@ def log_decision(
             subject=subject,
             rule=rule,
             outcome=outcome,
-            explanation=explanation,
-            facts=facts,
+            explanation=scrub(explanation),
+            facts=scrub_json(facts),
             project_id=project_id,
             policy=policy,
         )

@@ -63,10 +63,15 @@ JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 
 
 def make_engine(database: DatabaseSettings) -> Engine:
-    """Build the engine for ``database.url``; nothing is connected until first use."""
+    """Build the engine for ``database.url``; nothing is connected until first use.
+
+    ``hide_parameters``: a failing statement's error names the statement, never its bound
+    values, which hold what agents typed (R12: no log line may carry a phone)."""
     if database.url.startswith("sqlite"):
         engine = create_engine(
-            database.url, connect_args={"timeout": 30, "check_same_thread": False}
+            database.url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,
         )
         _serialise_sqlite_writers(engine)
         return engine
@@ -78,6 +83,7 @@ def make_engine(database: DatabaseSettings) -> Engine:
         pool_size=database.pool_size,
         max_overflow=database.pool_size,
         connect_args=connect_args,
+        hide_parameters=True,
     )
 
 

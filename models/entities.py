@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.db import AwareDateTime, Base, JSONDoc
 from models.policy import DistributorStatus, FilingStatus
+from models.requests import NOTE_MAX_CHARS
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -162,7 +163,7 @@ class Filing(Base):
     reason: Mapped[str] = mapped_column(String(32))
     protection_ends_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
     policy: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
-    note: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(NOTE_MAX_CHARS))
     bulk_claim: Mapped[bool] = mapped_column(Boolean, default=False)
     source_msg: Mapped[str | None] = mapped_column(String(80), unique=True)
 

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from models import filing_sql as sql
 from models import policy as rules
 from models.errors import NotBound, UnknownProject
+from models.privacy import scrub
 from models.requests import ClientEntry
 
 MAX_RACE_RETRIES = 5
@@ -134,7 +135,7 @@ def _write_params(
         "expected_version": ctx.client_version,
         "actor": f"agent:{ctx.agent_id}",
         "rule": ruling.rule,
-        "explanation": ruling.explanation(),
+        "explanation": scrub(ruling.explanation()),
         "facts": {
             "remote": entry.remote,
             "arrival": entry.arrival.isoformat(),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models.accounts import AccountError, find_project, log_decision
 from models.entities import Client
+from models.names import holds_number, normalise_name
 from models.policy import KNOWN_SOURCES, ClientStatus, is_protected, mask_phone
 
 SOURCES = tuple(source for source in KNOWN_SOURCES if source != "public")
@@ -27,7 +28,9 @@ def add_known_client(
     if not (len(full_phone) == 11 and full_phone.isdigit() and full_phone.startswith("1")):
         raise AccountError("the phone must be 11 digits starting with 1")
     project = find_project(session, project_ref)
-    mask = mask_phone(full_phone)
+    mask, name = mask_phone(full_phone), normalise_name(name)  # the name as filings read it
+    if not name or holds_number(name):
+        raise AccountError("the client's name is empty or holds a number")
     client = session.scalar(
         select(Client)
         .where(Client.project_id == project.id, Client.phone_mask == mask, Client.name == name)

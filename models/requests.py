@@ -14,6 +14,10 @@ from datetime import datetime
 #: the grammar and the replies read the length from here, so they never promise another.
 INVITE_LENGTH = 8
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
+#: The longest note a filing keeps (the ``filings.note`` column); a longer one is refused.
+NOTE_MAX_CHARS = 200
+#: The longest person's name, once normalised (the name columns hold 50).
+NAME_MAX_CHARS = 20
 
 
 @dataclass(frozen=True)
