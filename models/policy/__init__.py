@@ -37,7 +37,14 @@ from models.policy.rules import (
     mask_matches,
     mask_phone,
 )
-from models.policy.states import PROTECTING, ClientStatus, DistributorStatus, FilingStatus
+from models.policy.states import (
+    PROTECTING,
+    ClientStatus,
+    DistributorStatus,
+    FilingStatus,
+    ProtectionEnd,
+    ProtectionKind,
+)
 from models.policy.values import Policy, PolicyError, parse_flag
 from models.policy.wording import KNOWN_SOURCES, STATUS_WORDS, Reason, span_words
 
@@ -54,6 +61,8 @@ __all__ = [
     "FilingState",
     "FilingStatus",
     "Policy",
+    "ProtectionEnd",
+    "ProtectionKind",
     "PolicyError",
     "Reason",
     "Ruling",

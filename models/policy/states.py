@@ -39,3 +39,23 @@ class DistributorStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     BLACKLISTED = "blacklisted"
+
+
+class ProtectionKind(StrEnum):
+    """What a protection row protects by (R4-R7): the filing's, or a confirmed visit's and
+    its bulk extension or renewal. Each kind is one row; the client's end is the latest."""
+
+    FILING = "filing"
+    VISIT = "visit"
+    BULK = "bulk"
+    RENEWAL = "renewal"
+
+
+class ProtectionEnd(StrEnum):
+    """Why a protection row stopped protecting before or at its end (``ended_reason``)."""
+
+    LAPSED = "lapsed"  # R4: a filing protection ran out unvisited
+    EXPIRED = "expired"  # R8: a visit (bulk, renewal) protection ran out; the client is 公客
+    CANCELLED = "cancelled"  # the agent withdrew the filing
+    SUPERSEDED = "superseded"  # a later protection of the same client took over
+    DEALT = "dealt"  # a deal closed it (R9/R10)
