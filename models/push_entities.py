@@ -29,6 +29,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.db import AwareDateTime, Base, JSONDoc
 from models.entities import Id
+from models.policy.states import PushKind
+
+__all__ = ["Protection", "Push", "PushAttempt", "PushKind", "PushStatus"]
 
 
 class PushStatus(StrEnum):
@@ -39,16 +42,7 @@ class PushStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # gave up after the configured retries
     UNDELIVERABLE = "undeliverable"  # WeChat said it can never arrive (unfollowed, window)
-
-
-class PushKind(StrEnum):
-    """What a push says; the config maps a kind to a template, else it goes as text."""
-
-    FILING_LAPSE_REMINDER = "filing_lapse_reminder"  # R4: the day before the end
-    FILING_LAPSED = "filing_lapsed"  # R4: the day after the end
-    VISIT_END_REMINDER = "visit_end_reminder"  # R8: 7 and 1 days before the end
-    VISIT_ENDED = "visit_ended"  # R8: the client became 公客
-    RULING = "ruling"  # an answer to someone's act (approval, ruling): at once
+    DROPPED = "dropped"  # a reminder whose protection ended before it went out: never sent
 
 
 class Push(Base):

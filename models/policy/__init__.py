@@ -39,11 +39,13 @@ from models.policy.rules import (
 )
 from models.policy.states import (
     PROTECTING,
+    REMINDER_KINDS,
     ClientStatus,
     DistributorStatus,
     FilingStatus,
     ProtectionEnd,
     ProtectionKind,
+    PushKind,
 )
 from models.policy.values import Policy, PolicyError, parse_flag
 from models.policy.wording import KNOWN_SOURCES, STATUS_WORDS, Reason, span_words
@@ -54,6 +56,7 @@ __all__ = [
     "RULE_OF",
     "STATUS_WORDS",
     "PROTECTING",
+    "REMINDER_KINDS",
     "ClientState",
     "ClientStatus",
     "DistributorStatus",
@@ -63,6 +66,7 @@ __all__ = [
     "Policy",
     "ProtectionEnd",
     "ProtectionKind",
+    "PushKind",
     "PolicyError",
     "Reason",
     "Ruling",
