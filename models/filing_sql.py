@@ -33,10 +33,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from models.db import AwareDateTime, JSONDoc, table_of
 from models.entities import Agent, Client, DecisionLogEntry, Distributor, Filing, Project
-from models.policy import ClientStatus, FilingStatus
+from models.policy import ClientStatus, FilingStatus, ProtectionKind
+from models.push_entities import Protection
 
 AGENTS, DISTRIBUTORS, PROJECTS = table_of(Agent), table_of(Distributor), table_of(Project)
 CLIENTS, FILINGS, DECISIONS = table_of(Client), table_of(Filing), table_of(DecisionLogEntry)
+PROTECTIONS = table_of(Protection)
 
 
 def _param(name: str, type_: Any = None) -> Any:
@@ -120,6 +122,16 @@ FILING_PARAMS: dict[str, tuple[str, Any]] = {  # column -> (parameter, type)
     "bulk_claim": ("bulk_claim", Boolean()),
     "source_msg": ("source_msg", String()),
 }
+# The filing's protection (R4): from the filing to its end, locked (R10) at the filing time.
+PROTECTION_PARAMS: dict[str, tuple[str, Any]] = {
+    "project_id": ("project_id", BigInteger()),
+    "distributor_id": ("distributor_id", BigInteger()),
+    "agent_id": ("agent_id", BigInteger()),
+    "starts_at": ("now", AwareDateTime()),
+    "ends_at": ("until", AwareDateTime()),
+    "lock_at": ("now", AwareDateTime()),
+    "created_at": ("now", AwareDateTime()),
+}
 DECISION_PARAMS: dict[str, tuple[str, Any]] = {
     "at": ("now", AwareDateTime()),
     "actor": ("actor", String()),
@@ -168,7 +180,7 @@ def _take_client(insert: Any) -> Any:
 
 
 def _pg_write(take_client: bool) -> Any:
-    """PostgreSQL: (client,) filing and log entry in one statement, atomic on its own."""
+    """PostgreSQL: (client,) filing, (its protection,) log entry in one atomic statement."""
     ctes: list[Any] = []
     client_cols: list[str] = []
     client_vals: list[Any] = []
@@ -178,9 +190,24 @@ def _pg_write(take_client: bool) -> Any:
     new_filing = (
         FILINGS.insert()
         .from_select([*FILING_PARAMS, *client_cols], select(*_params(FILING_PARAMS), *client_vals))
-        .returning(FILINGS.c.id)
+        .returning(FILINGS.c.id, FILINGS.c.client_id)
         .cte("new_filing")
     )
+    if take_client:  # an accepted filing: its protection row, in the same statement
+        ctes.append(
+            PROTECTIONS.insert()
+            .from_select(
+                [*PROTECTION_PARAMS, "client_id", "filing_id", "kind", "started_by"],
+                select(
+                    *_params(PROTECTION_PARAMS),
+                    new_filing.c.client_id,
+                    new_filing.c.id,
+                    literal(ProtectionKind.FILING.value),
+                    literal("filing:") + cast(new_filing.c.id, String),
+                ),
+            )
+            .cte("new_protection")
+        )
     new_log = (
         DECISIONS.insert()
         .from_select(
@@ -193,7 +220,7 @@ def _pg_write(take_client: bool) -> Any:
         )
         .cte("new_log")
     )
-    return select(new_filing.c.id).add_cte(*ctes, new_filing, new_log)
+    return select(new_filing.c.id).add_cte(new_filing, new_log, *ctes)
 
 
 PG_FILE_ACCEPTED = _pg_write(take_client=True)
@@ -208,6 +235,15 @@ SQLITE_INSERT_FILING = (
         | {"client_id": _param("client_id", BigInteger())}
     )
     .returning(FILINGS.c.id)
+)
+SQLITE_INSERT_PROTECTION = PROTECTIONS.insert().values(
+    {column: _param(name, type_) for column, (name, type_) in PROTECTION_PARAMS.items()}
+    | {
+        "client_id": _param("client_id", BigInteger()),
+        "filing_id": _param("filing_id", BigInteger()),
+        "kind": ProtectionKind.FILING.value,
+        "started_by": _param("subject"),
+    }
 )
 SQLITE_INSERT_DECISION = DECISIONS.insert().values(
     {column: _param(name, type_) for column, (name, type_) in DECISION_PARAMS.items()}

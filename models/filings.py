@@ -161,7 +161,13 @@ def _write_sqlite(conn: Connection, params: dict[str, Any], take_client: bool) -
     filing_id: int = conn.execute(
         sql.SQLITE_INSERT_FILING, {**params, "client_id": client_id}
     ).scalar_one()
-    conn.execute(sql.SQLITE_INSERT_DECISION, {**params, "subject": f"filing:{filing_id}"})
+    subject = f"filing:{filing_id}"
+    if take_client:  # accepted: the filing's protection row (R4), in the same transaction
+        conn.execute(
+            sql.SQLITE_INSERT_PROTECTION,
+            {**params, "client_id": client_id, "filing_id": filing_id, "subject": subject},
+        )
+    conn.execute(sql.SQLITE_INSERT_DECISION, {**params, "subject": subject})
     return filing_id
 
 

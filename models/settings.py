@@ -184,6 +184,12 @@ class SchedulerSettings(BaseModel):
     audit_seal_seconds: Count = 60  # an interval of 0 s is not "off": refused
     audit_settle_seconds: OffOrCount = 10  # 0: seal entries as soon as they are written
     leader_poll_seconds: Seconds = 5.0
+    # R4/R8 reminders and notices of the clock go out from this local hour (0-23): people
+    # are not woken at midnight; pushes answering someone's act go at once.
+    morning_hour: Annotated[int, BeforeValidator(_not_a_bool), Field(ge=0, le=23)] = 9
+    # an end notice (lapsed, expired) more than this many days late is not sent any more
+    # (the decision is still logged); 0 = only on its own day
+    catch_up_days: OffOrCount = 3
 
 
 def _policy(values: Any) -> Policy:

@@ -19,6 +19,7 @@ from models.accounts import log_decision
 from models.db import make_session_factory
 from models.entities import Agent, Client, Filing, VisitReport
 from models.errors import AmbiguousFiling, FilingNotFound, NotBound
+from models.protections import end_filing_protection
 from models.requests import FilingRef
 
 
@@ -211,6 +212,8 @@ def _withdraw(session: Session, filing: Filing, agent: Agent, now: datetime) -> 
     """Cancel the filing and free its client. The filing keeps its end date, which R4
     gives back to the same distributor if it files the client again before that date."""
     filing.status = rules.FilingStatus.CANCELLED
+    if filing.client_id is not None:  # its protection row ends, its reminder too
+        end_filing_protection(session, filing.id, filing.client_id, rules.ProtectionEnd.CANCELLED)
     client = (
         session.get(Client, filing.client_id, with_for_update=True) if filing.client_id else None
     )

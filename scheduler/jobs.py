@@ -1,6 +1,6 @@
 """Jobs: scans of what is due, idempotent, each in its own transaction.
 
-Reminders and expiry pushes (R4, R8) join here when they are built; each job takes ``now``
+R4's and R8's reminders and ends live in ``scheduler.reminders``; each job takes ``now``
 so a test can run it at any instant, and running a job twice does nothing twice.
 """
 
@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from models import audit, message_log
 from models.db import make_session_factory
 from models.services import Services
+from scheduler.reminders import end_protections, remind_protections
 
 logger = logging.getLogger(__name__)
 
@@ -34,4 +35,9 @@ def purge_dedup(services: Services, now: datetime) -> int:
 
 
 Job = Callable[[Services, datetime], int]
-JOBS: dict[str, Job] = {"seal-decisions": seal_decisions, "purge-dedup": purge_dedup}
+JOBS: dict[str, Job] = {
+    "seal-decisions": seal_decisions,
+    "purge-dedup": purge_dedup,
+    "end-protections": end_protections,  # R4 lapses, R8 expiries (before the reminders)
+    "remind-protections": remind_protections,  # R4, R8 reminders
+}

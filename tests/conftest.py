@@ -30,6 +30,7 @@ from bot.fakeapi import FakeState, FakeWeChatServer
 from bot.simulator import WeChatSimulator, flask_transport
 from models import migrate
 from models.db import Base
+from models.push_entities import Push  # noqa: F401  (registers the outbox tables)
 
 PG_SERVER = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")

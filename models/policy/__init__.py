@@ -43,7 +43,16 @@ from models.policy.rules import (
     mask_phone,
     resumed_protection,
 )
-from models.policy.states import PROTECTING, ClientStatus, DistributorStatus, FilingStatus
+from models.policy.states import (
+    PROTECTING,
+    REMINDER_KINDS,
+    ClientStatus,
+    DistributorStatus,
+    FilingStatus,
+    ProtectionEnd,
+    ProtectionKind,
+    PushKind,
+)
 from models.policy.values import Policy, PolicyError, parse_flag
 from models.policy.wording import KNOWN_SOURCES, STATUS_WORDS, Reason, span_words
 
@@ -55,6 +64,7 @@ __all__ = [
     "PROTECTING",
     "Actor",
     "BindingFacts",
+    "REMINDER_KINDS",
     "ClientState",
     "ClientStatus",
     "DistributorStatus",
@@ -62,6 +72,9 @@ __all__ = [
     "FilingState",
     "FilingStatus",
     "Policy",
+    "ProtectionEnd",
+    "ProtectionKind",
+    "PushKind",
     "PolicyError",
     "Reason",
     "Ruling",

@@ -39,3 +39,38 @@ class DistributorStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     BLACKLISTED = "blacklisted"
+
+
+class ProtectionKind(StrEnum):
+    """What a protection row protects by (R4-R7): the filing's, or a confirmed visit's and
+    its bulk extension or renewal. Each kind is one row; the client's end is the latest."""
+
+    FILING = "filing"
+    VISIT = "visit"
+    BULK = "bulk"
+    RENEWAL = "renewal"
+
+
+class ProtectionEnd(StrEnum):
+    """Why a protection row stopped protecting before or at its end (``ended_reason``)."""
+
+    LAPSED = "lapsed"  # R4: a filing protection ran out unvisited
+    EXPIRED = "expired"  # R8: a visit (bulk, renewal) protection ran out; the client is 公客
+    CANCELLED = "cancelled"  # the agent withdrew the filing
+    SUPERSEDED = "superseded"  # a later protection of the same client took over
+    DEALT = "dealt"  # a deal closed it (R9/R10)
+
+
+class PushKind(StrEnum):
+    """What a push says (``pushes.kind``); the config maps a kind to a template, else it
+    goes as a customer-service text. Defined here because the reminder rules name them."""
+
+    FILING_LAPSE_REMINDER = "filing_lapse_reminder"  # R4: N days before the end
+    FILING_LAPSED = "filing_lapsed"  # R4: the day after the end
+    VISIT_END_REMINDER = "visit_end_reminder"  # R8: 7 and 1 days before the end
+    VISIT_ENDED = "visit_ended"  # R8: the day after the end (公客)
+    RULING = "ruling"  # an answer to someone's act (approval, ruling): at once
+
+
+#: The reminders: dropped, never sent, when their protection ends before they go out.
+REMINDER_KINDS = frozenset({PushKind.FILING_LAPSE_REMINDER, PushKind.VISIT_END_REMINDER})

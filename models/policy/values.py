@@ -40,6 +40,9 @@ class Policy:
     max_open_filings: int = 0
     expired_refile: bool = False
     visit_slack_minutes: int = 5
+    filing_reminder_days: int = 1  # R4: remind N days before a filing lapses (0 = off)
+    visit_reminder_days: int = 7  # R8: first reminder, N days before a visit protection ends
+    visit_last_reminder_days: int = 1  # R8: the last reminder (0 = off)
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any] | None) -> Policy:
@@ -73,6 +76,12 @@ class Policy:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def visit_reminder_leads(self) -> tuple[int, ...]:
+        """R8's lead days, largest first: (7, 1) by default; 0 switches one off."""
+        days = {self.visit_reminder_days, self.visit_last_reminder_days} - {0}
+        return tuple(sorted(days, reverse=True))
 
     def notice_for(self, remote: bool) -> timedelta:
         """R2: how long before arrival a client must be filed (or a visit reported)."""

@@ -1,4 +1,4 @@
-"""Migration 0006 brings the names stored before into the form names are now compared in."""
+"""Migration 0005 brings the names stored before into the form names are now compared in."""
 
 from __future__ import annotations
 

@@ -488,6 +488,9 @@ def test_default_policy_matches_the_rule_books_table():
         "max_open_filings": 0,
         "expired_refile": False,
         "visit_slack_minutes": 5,
+        "filing_reminder_days": 1,
+        "visit_reminder_days": 7,
+        "visit_last_reminder_days": 1,
     }
 
 

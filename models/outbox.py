@@ -1,0 +1,95 @@
+"""The outbox: queue a push in the caller's transaction, once per (subject, kind, due day).
+
+A push is written by the decision that causes it (in the same transaction) or by an
+idempotent scan, and the unique key makes a second write a no-op on both backends
+(``INSERT ... ON CONFLICT DO NOTHING``): a job that runs twice, or on two machines at once,
+queues each push once. The sender (issue 16, W2F) claims due rows and delivers them.
+
+Privacy: the text and every template value pass the phone scrubber here, the last door
+before WeChat, so no push carries a filed phone's middle four digits whatever its caller
+built. (``models/privacy.py``, the project's scrubber, is not in this tree yet: until it
+is, numbers are masked with the policy's ``mask_phone``.)
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from models.db import table_of
+from models.policy import mask_phone
+from models.push_entities import Push, PushStatus
+
+PUSHES = table_of(Push)
+FIELD_MAX_CHARS = 20  # WeChat's template rule since May 2023: longer values are cut
+_PHONE = re.compile(r"(?<![0-9])(1[0-9]{2})[- ]?([0-9]{4})[- ]?([0-9]{4})(?![0-9])")
+_LINE_BREAK = re.compile(r"[\r\n\u2028\u2029]")
+
+
+def scrub(text: str) -> str:
+    """Mask every full mobile number in ``text`` (138 1234 5678 -> 138****5678)."""
+    return _PHONE.sub(lambda m: mask_phone(m.group(1) + m.group(2) + m.group(3)), text)
+
+
+def check_fields(fields: dict[str, str]) -> dict[str, str]:
+    """Template values as WeChat takes them: scrubbed, one line, at most 20 characters.
+
+    WeChat folds or cuts a value that breaks these rules silently (or answers 47003), so
+    a value that would be changed on the way is refused here, loudly, at its source.
+    """
+    clean: dict[str, str] = {}
+    for key, value in fields.items():
+        value = scrub(str(value))
+        if _LINE_BREAK.search(value) or len(value) > FIELD_MAX_CHARS:
+            raise ValueError(f"template value {key!r} breaks WeChat's rule: {value!r}")
+        clean[key] = value
+    return clean
+
+
+def enqueue(
+    session_or_conn: Session | Connection,
+    *,
+    kind: str,
+    subject: str,
+    due_day: date,
+    openid: str,
+    text: str,
+    fields: dict[str, str],
+    send_after: datetime,
+    now: datetime,
+) -> bool:
+    """Queue one push in the caller's transaction; False when it was already queued."""
+    bind = session_or_conn.get_bind() if isinstance(session_or_conn, Session) else session_or_conn
+    insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(PUSHES)
+        .values(
+            kind=str(kind),
+            subject=subject,
+            due_day=due_day,
+            openid=openid,
+            text=scrub(text),
+            fields=check_fields(fields),
+            send_after=send_after,
+            status=PushStatus.PENDING,
+            attempts=0,
+            next_attempt_at=send_after,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["subject", "kind", "due_day"])
+        .returning(PUSHES.c.id)
+    )
+    return session_or_conn.execute(statement).first() is not None
+
+
+def queued(session_or_conn: Session | Connection, **where: Any) -> list[Any]:
+    """The pushes rows matching ``where`` (column=value), oldest first: for tests and CLI."""
+    statement = PUSHES.select().order_by(PUSHES.c.id)
+    for column, value in where.items():
+        statement = statement.where(PUSHES.c[column] == value)
+    return list(session_or_conn.execute(statement))

@@ -1,0 +1,102 @@
+"""The words of R4's and R8's pushes: a customer-service text and template values.
+
+Beside ``wording.py`` (the rulings' own explanations) because the scheduler may not import
+``handlers`` and these sentences announce rulings of the clock. Template values follow
+WeChat's rules since May 2023 (each a fact of the filing, at most 20 characters, one line,
+no emoji, no first/remark field); their keys are named by meaning, and the config maps each
+to the template's keyword (``thing1`` ...):
+``project`` (项目), ``client`` (name and masked phone), ``number`` (#filing), ``ends``
+(the protection's end day), ``status`` (what happened or is about to).
+Only the masked phone is ever given here; ``models.outbox`` scrubs again at the door.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from models.policy.reminders import EndRuling, Reminder
+from models.policy.states import ProtectionKind
+
+FIELD_MAX = 20
+
+
+@dataclass(frozen=True)
+class PushFacts:
+    """What a push names: the protection's project, client, filing and end."""
+
+    project_name: str
+    client_name: str
+    phone_mask: str
+    filing_no: int | None
+    kind: str  # a ProtectionKind
+    ends_at: datetime  # in the project's time zone
+
+
+def fit(value: str) -> str:
+    """One line of at most 20 characters: longer names end in "…" rather than be cut by
+    WeChat without a sign."""
+    value = " ".join(value.split())
+    return value if len(value) <= FIELD_MAX else value[: FIELD_MAX - 1] + "…"
+
+
+def _who(facts: PushFacts) -> str:
+    number = f"（#{facts.filing_no}）" if facts.filing_no else ""
+    return f"{facts.project_name} 客户 {facts.client_name} {facts.phone_mask}{number}"
+
+
+def _day(day: date | datetime) -> str:
+    return day.strftime("%Y-%m-%d")
+
+
+def _fields(facts: PushFacts, status: str) -> dict[str, str]:
+    values = {
+        "project": facts.project_name,
+        "client": f"{facts.client_name} {facts.phone_mask}",
+        "number": f"#{facts.filing_no}" if facts.filing_no else "-",
+        "ends": _day(facts.ends_at),
+        "status": status,
+    }
+    return {key: fit(value) for key, value in values.items()}
+
+
+def _in_days(n: int) -> str:
+    return "明天" if n == 1 else f"{n}天后"
+
+
+def reminder_message(reminder: Reminder, facts: PushFacts) -> tuple[str, dict[str, str]]:
+    """R4's "about to lapse" or R8's "about to end", as text and template values."""
+    ends, soon = _day(facts.ends_at), _in_days(reminder.lead_days)
+    if facts.kind == ProtectionKind.FILING:
+        text = (
+            f"报备即将失效：{_who(facts)} 的报备保护至 {ends}（{soon}到期）。"
+            "请在此前带客户到访并到前台登记，逾期未到访报备失效。"
+        )
+        return text, _fields(facts, f"报备保护{soon}到期")
+    text = f"到访保护即将结束：{_who(facts)} 的到访保护至 {ends}（{soon}到期）。"
+    opens = reminder.renewal_opens
+    if opens is not None and opens > reminder.due_day:
+        text += f"续期窗口 {_day(opens)} 起开放，窗口内客户再次到访并经案场确认即可续期。"
+    elif opens is not None:
+        text += "现已进入续期窗口，客户再次到访并经案场确认即可续期。"
+    return text, _fields(facts, f"到访保护{soon}到期")
+
+
+def end_explanation(ruling: EndRuling, facts: PushFacts) -> str:
+    """The ruling of the clock in the rule book's words: kept in the decision log."""
+    ends = _day(facts.ends_at)
+    if facts.kind == ProtectionKind.FILING:
+        return f"报备保护至 {ends}，期内未到访，报备已失效"
+    if ruling.public:
+        return f"到访保护至 {ends}，期满未成交，客户转为案场公客"
+    return f"到访保护至 {ends}，期满未成交，保护结束，其他渠道可重新报备"
+
+
+def end_message(ruling: EndRuling, facts: PushFacts) -> tuple[str, dict[str, str]]:
+    """R4's lapse or R8's expiry, told to the agent, as text and template values."""
+    why = end_explanation(ruling, facts)
+    if facts.kind == ProtectionKind.FILING:
+        text = f"报备已失效：{_who(facts)}，{why}。如需继续跟进，请重新报备。"
+        return text, _fields(facts, "报备已失效")
+    status = "保护期满 已转公客" if ruling.public else "保护期满 已结束"
+    return f"到访保护已结束：{_who(facts)}，{why}。", _fields(facts, status)

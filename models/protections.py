@@ -1,0 +1,201 @@
+"""Protection rows (R4-R8): started, ended, and read for the scheduler's R4 and R8 jobs.
+
+A filing writes its own protection row on the hot path (``models.filing_sql``). Here is
+the rest: a visit protection started from a filing's approved arrival (the staff issue's
+approval calls ``start_visit``), the filing row ended when the agent cancels, and the
+scans of the reminder and end jobs. Pushes go to the protection's agent only while that
+agent is still bound to the protection's distributor: ``ProtectionRow.openid`` is None
+for an agent who has since bound elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.orm import Session
+
+from models import policy as rules
+from models.accounts import log_decision
+from models.entities import Agent, Client, Filing, Project
+from models.push_entities import Protection, Push, PushStatus
+
+
+@dataclass(frozen=True)
+class ProtectionRow:
+    """An open protection with what its rules and its pushes need."""
+
+    id: int
+    kind: str
+    ends_at: datetime
+    project_id: int
+    policy: dict[str, Any]
+    project_name: str
+    client_id: int
+    client_name: str
+    phone_mask: str
+    filing_id: int | None
+    filing_status: str | None
+    agent_id: int
+    distributor_id: int
+    openid: str | None  # None: the agent is no longer bound to this distributor
+
+    @property
+    def subject(self) -> str:
+        return f"protection:{self.id}"
+
+
+def start_visit(
+    session: Session,
+    *,
+    filing_id: int,
+    started_by: str,
+    arrived_at: datetime,
+    now: datetime,
+    tz: ZoneInfo,
+) -> Protection:
+    """R5: an approved arrival starts the visit protection (45 days, arrival day = day 1).
+
+    The filing's own protection is superseded (it will neither lapse nor be reminded), the
+    filing is visited, and the client's record names the new end, which the filing rules
+    read (R3; after the end, R8's 公客). Locked (R10) at the registered arrival time.
+    """
+    filing = session.get(Filing, filing_id, with_for_update=True)
+    if filing is None or filing.client_id is None:
+        raise ValueError(f"no accepted filing #{filing_id}")
+    project = session.get(Project, filing.project_id)
+    assert project is not None
+    policy = rules.Policy.from_mapping(project.policy)
+    ends_at = rules.visit_protection_end(arrived_at, policy, tz)
+    end_filing_protection(session, filing.id, filing.client_id, rules.ProtectionEnd.SUPERSEDED)
+    filing.status = rules.FilingStatus.VISITED
+    client = session.get(Client, filing.client_id, with_for_update=True)
+    assert client is not None
+    client.state, client.protected_until = rules.ClientStatus.VISITED, ends_at
+    client.owner_agent_id, client.owner_distributor_id = filing.agent_id, filing.distributor_id
+    client.version += 1
+    client.updated_at = now
+    protection = Protection(
+        project_id=filing.project_id, client_id=filing.client_id, filing_id=filing.id,
+        distributor_id=filing.distributor_id, agent_id=filing.agent_id,
+        kind=rules.ProtectionKind.VISIT, starts_at=arrived_at, ends_at=ends_at,
+        started_by=started_by, lock_at=arrived_at, created_at=now,
+    )  # fmt: skip
+    session.add(protection)
+    session.flush()
+    log_decision(
+        session, now, started_by, "visit_protection", f"protection:{protection.id}", "R5",
+        "protected", f"到访保护至 {ends_at.astimezone(tz):%Y-%m-%d}",
+        {"filing_id": filing.id, "arrived_at": arrived_at.isoformat()}, filing.project_id,
+        policy.as_dict(),
+    )  # fmt: skip
+    return protection
+
+
+def end_filing_protection(session: Session, filing_id: int, client_id: int, reason: str) -> int:
+    """End a filing's open protection row (cancelled, superseded) and drop its reminders."""
+    ended = session.scalars(
+        update(Protection)
+        .where(
+            Protection.client_id == client_id,  # the indexed column, then the filing's row
+            Protection.filing_id == filing_id,
+            Protection.kind == rules.ProtectionKind.FILING,
+            Protection.ended_reason.is_(None),
+        )
+        .values(ended_reason=reason)
+        .returning(Protection.id)
+    ).all()
+    drop_reminders(session, [f"protection:{pid}" for pid in ended])
+    return len(ended)
+
+
+def drop_reminders(session: Session, subjects: list[str]) -> int:
+    """Reminders still waiting for a protection that has ended are never sent."""
+    if not subjects:
+        return 0
+    result = session.execute(
+        update(Push)
+        .where(
+            Push.subject.in_(subjects),
+            Push.kind.in_(rules.REMINDER_KINDS),
+            Push.status == PushStatus.PENDING,
+        )
+        .values(status=PushStatus.DROPPED, last_error="dropped: the protection ended")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _rows_query() -> Any:
+    return (
+        select(
+            Protection.id, Protection.kind, Protection.ends_at, Protection.project_id,
+            Project.policy, Project.name.label("project_name"), Protection.client_id,
+            Client.name.label("client_name"), Client.phone_mask, Protection.filing_id,
+            Filing.status.label("filing_status"), Protection.agent_id,
+            Protection.distributor_id, Agent.openid,
+        )
+        .join(Project, Project.id == Protection.project_id)
+        .join(Client, Client.id == Protection.client_id)
+        .outerjoin(Filing, Filing.id == Protection.filing_id)
+        .outerjoin(
+            Agent,
+            and_(
+                Agent.id == Protection.agent_id,
+                Agent.distributor_id == Protection.distributor_id,
+            ),
+        )
+        .where(Protection.ended_reason.is_(None))
+        .order_by(Protection.id)
+    )  # fmt: skip
+
+
+def open_until(session: Session, start: datetime, end: datetime) -> list[ProtectionRow]:
+    """Open protections whose end lies in [start, end]: the reminder job's candidates."""
+    query = _rows_query().where(Protection.ends_at >= start, Protection.ends_at <= end)
+    return [ProtectionRow(**row._mapping) for row in session.execute(query)]
+
+
+def claim_ended(session: Session, now: datetime, limit: int) -> list[ProtectionRow]:
+    """Open protections whose end has passed, locked for this transaction; rows another
+    scheduler holds are skipped (PostgreSQL), so two schedulers never end one row twice."""
+    query = (
+        _rows_query()
+        .where(Protection.ends_at < now)
+        .limit(limit)
+        .with_for_update(of=Protection, skip_locked=True)
+    )
+    return [ProtectionRow(**row._mapping) for row in session.execute(query)]
+
+
+def close(session: Session, protection_id: int, reason: str) -> bool:
+    """Set the end reason once; False when someone else already did."""
+    result = session.execute(
+        update(Protection)
+        .where(Protection.id == protection_id, Protection.ended_reason.is_(None))
+        .values(ended_reason=reason)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def outlasted(session: Session, row: ProtectionRow) -> bool:
+    """Another open protection of the same client and distributor ends later (a bulk
+    extension or a renewal took over): this row ends as superseded, with nothing to tell."""
+    later = select(Protection.id).where(
+        Protection.client_id == row.client_id,
+        Protection.distributor_id == row.distributor_id,
+        Protection.id != row.id,
+        Protection.ended_reason.is_(None),
+        Protection.ends_at > row.ends_at,
+    )
+    return session.scalar(later.limit(1)) is not None
+
+
+def reminders_queued(session: Session, since: date) -> set[tuple[str, str, date]]:
+    """(subject, kind, due day) of the reminders queued since ``since``: what not to redo."""
+    query = select(Push.subject, Push.kind, Push.due_day).where(
+        Push.kind.in_(rules.REMINDER_KINDS), Push.due_day >= since
+    )
+    return {(s, k, d) for s, k, d in session.execute(query)}
