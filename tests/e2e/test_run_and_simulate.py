@@ -15,12 +15,17 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from flask import Flask
+from sqlalchemy import create_engine
+
+from models import outbox
+from models.push_entities import PushKind
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,6 +99,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         "PORT": str(port),
         "FAKE_PORT": str(fake_port),
         "BAOBEI_DATABASE__URL": f"sqlite:///{tmp_path / 'run.db'}",
+        "BAOBEI_PUSHES__POLL_SECONDS": "1",  # the scheduler drains the outbox every second
     }
     env.pop("BAOBEI_CONFIG", None)
     log = tmp_path / "run.log"
@@ -178,3 +184,47 @@ def test_readme_simulator_command_with_typed_input_files_against_the_running_ser
     assert simulate.returncode == 0, simulate.stdout + simulate.stderr
     assert "您还没有绑定" not in simulate.stdout
     assert "报备成功 #" in simulate.stdout, simulate.stdout + simulate.stderr
+
+
+def test_the_scheduler_of_run_sh_sends_pushes_to_the_fake_and_the_simulator_shows_them(
+    running: Running,
+) -> None:
+    now = datetime.now(UTC)
+    engine = create_engine(running.env["BAOBEI_DATABASE__URL"])
+    try:
+        with engine.begin() as conn:
+            outbox.enqueue(
+                conn,
+                kind=PushKind.FILING_LAPSED,
+                subject="filing:run-sh",
+                due_day=now.date(),
+                openid="o_demo_agent",
+                text="报备 #1 张三 138****5678 已过保护期",
+                fields={},
+                send_after=now,
+                now=now,
+            )
+    finally:
+        engine.dispose()
+    fake = f"http://127.0.0.1:{running.fake_port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        sent = requests.get(f"{fake}/_fake/sent", params={"touser": "o_demo_agent"}, timeout=2)
+        if any("已过保护期" in str(push["payload"]) for push in sent.json()):
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail((ROOT / ".run" / "scheduler.log").read_text()[-2000:])
+
+    simulate = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "bot", "simulate", "--fake-url", fake]
+        + ["--url", f"http://127.0.0.1:{running.port}/wechat", "--say", "查询"],
+        cwd=ROOT,
+        env=running.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "[push to o_demo_agent] 报备 #1 张三 138****5678 已过保护期" in simulate.stdout, (
+        simulate.stdout + simulate.stderr
+    )
