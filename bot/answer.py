@@ -21,6 +21,7 @@ from bot.dedup import MessageDedup, dedup_key
 from bot.rate_limit import RateLimit
 from handlers import replies, router
 from handlers.context import Inbound
+from models import push_delivery
 from models.privacy import scrub
 from models.services import Services
 
@@ -108,4 +109,6 @@ def route(message: Any, parsed: Any, services: Services, inbound: Inbound) -> st
         return router.handle_click(message.key or "", services, inbound)
     if event in ("subscribe", "subscribe_scan", "scan"):
         return replies.WELCOME
+    if event == "templatesendjobfinish":  # WeChat's word on a template push: kept, not answered
+        push_delivery.confirm_delivery(services.engine, int(message.id), message.status or "")
     return None  # unsubscribe, VIEW, LOCATION, TEMPLATESENDJOBFINISH: nothing to say

@@ -227,8 +227,9 @@ def visits_today(project_code: str) -> None:
 
 def init_app(app: Flask) -> None:
     from bot.simulate import simulate
-    from scheduler.cli import scheduler
+    from scheduler.cli import pushes, scheduler
 
     for group in (db, project, distributor, staff, client_group, audit_group, visits, scheduler):
         app.cli.add_command(group)
+    app.cli.add_command(pushes)
     app.cli.add_command(simulate)

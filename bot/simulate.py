@@ -50,8 +50,17 @@ def _show_pushes(fake_url: str, seen: int) -> int:
     except (requests.RequestException, ValueError):
         return seen
     for push in sent[seen:]:
-        click.echo(f"  [push to {push.get('touser')}] {push.get('payload')}")
+        click.echo(f"  [push to {push.get('touser')}] {_push_text(push.get('payload') or {})}")
     return len(sent)
+
+
+def _push_text(payload: dict) -> str:
+    """A text push's content, or a template's id and its keyword values, on one line."""
+    if payload.get("msgtype") == "text":
+        return str(payload.get("text", {}).get("content", ""))
+    data = payload.get("data") or {}
+    values = " ".join(f"{k}={v.get('value')}" for k, v in data.items() if isinstance(v, dict))
+    return f"template {payload.get('template_id')}: {values}"
 
 
 @click.command("simulate")

@@ -42,6 +42,12 @@ T = TypeVar("T")
 TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
 # Worth another try later: API frequency limit, "system busy".
 RETRYABLE_ERRCODES = frozenset({45009, -1})
+BUSY = -1  # system busy: try again soon
+DAILY_QUOTA = 45009  # the account's daily quota of this API is used up: tomorrow
+UNFOLLOWED = 43004  # the user no longer follows the account
+OUTSIDE_REPLY_WINDOW = 45015  # a customer-service text more than 48 h after their last message
+REPLY_QUOTA_USED = 45047  # too many customer-service texts since their last message
+TEMPLATE_VALUE_REFUSED = 47003  # a template value broke its keyword's rule
 # Tag name already exists: someone else created it first.
 TAG_EXISTS = 45157
 # Refresh the token this long before WeChat says it expires, so no call carries a
@@ -233,11 +239,27 @@ class WeChatApi:
         )
 
     def send_template(
-        self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None
+        self,
+        openid: str,
+        template_id: str,
+        data: dict[str, Any],
+        url: str | None = None,
+        client_msg_id: str | None = None,
     ) -> int:
+        """Send a template message; WeChat's msgid (for TEMPLATESENDJOBFINISH) comes back.
+
+        ``client_msg_id``: WeChat sends one message per (openid, client_msg_id) within ten
+        minutes, so a send repeated after a crash is dropped by WeChat itself. wechatpy
+        1.8.18's ``send_template`` has no such parameter: the body is posted as is.
+        """
+        body: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": data}
+        if url:
+            body["url"] = url
+        if client_msg_id:
+            body["client_msg_id"] = client_msg_id
         result = self._call(
             "message/template/send",
-            lambda: self._client.message.send_template(openid, template_id, data, url=url),
+            lambda: self._client.post("message/template/send", data=body),
             openid,
         )
         return int(_as_dict(result, "message/template/send")["msgid"])

@@ -192,6 +192,61 @@ class SchedulerSettings(BaseModel):
     catch_up_days: OffOrCount = 3
 
 
+# Keyword names WeChat no longer shows since May 2023: a template may not rely on them.
+RETIRED_TEMPLATE_KEYWORDS = frozenset({"first", "remark"})
+
+
+class TemplateSettings(BaseModel):
+    """One push kind's template: its id in the account and which keyword takes which field.
+
+    ``keywords`` maps the push's own field names (``client``, ``ends_on``...) to the
+    template's keyword names (``thing1``, ``time2``...), as the template library lists them.
+    """
+
+    model_config = SECTION
+
+    template_id: Annotated[str, Field(min_length=1)]
+    keywords: dict[str, Annotated[str, Field(min_length=1)]]
+
+    @field_check("keywords")
+    @classmethod
+    def _no_retired_keywords(cls, value: dict[str, str]) -> dict[str, str]:
+        retired = RETIRED_TEMPLATE_KEYWORDS & set(value.values())
+        if retired:
+            raise ValueError(f"{sorted(retired)} are no longer shown by WeChat (May 2023)")
+        return value
+
+
+class PushSettings(BaseModel):
+    """The push sender's limits; the sender runs in the scheduler process only."""
+
+    model_config = SECTION
+
+    sends_per_second: OffOrSeconds = 20.0
+    max_attempts: OffOrCount = 8
+    backoff_base_seconds: Seconds = 30.0
+    backoff_max_seconds: OffOrSeconds = 3600.0
+    lease_seconds: Seconds = 120.0
+    batch_size: Count = 50
+    poll_seconds: Count = 10
+    templates: dict[str, TemplateSettings] = {}
+
+    @property
+    def rate(self) -> float | None:
+        """Sends per second across the account; None = as fast as WeChat answers."""
+        return _off_when_zero(self.sends_per_second)
+
+    @property
+    def attempts_limit(self) -> int | None:
+        """Tries of a push that WeChat keeps answering busy; None = until it is delivered."""
+        return self.max_attempts or None
+
+    @property
+    def backoff_cap(self) -> float | None:
+        """The longest wait between two tries; None = the doubling is never capped."""
+        return _off_when_zero(self.backoff_max_seconds)
+
+
 def _policy(values: Any) -> Policy:
     """The ``[policy]`` section is checked by the rule book's own ``Policy``, key by key."""
     if isinstance(values, Policy):
@@ -222,6 +277,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    pushes: PushSettings = PushSettings()
     policy: Annotated[Policy, PlainValidator(_policy), PlainSerializer(Policy.as_dict)] = Policy()
 
     @classmethod

@@ -23,6 +23,7 @@ from sqlalchemy import text
 from models import clock
 from models.services import Services
 from scheduler.jobs import JOBS
+from scheduler.outbox import Sender, send_pushes, warn_kinds_without_template
 
 logger = logging.getLogger(__name__)
 LEADER_LOCK_ID = 7_020_311  # an arbitrary, fixed advisory lock number for this service
@@ -55,10 +56,15 @@ def leadership(services: Services) -> Iterator[None]:
         yield
 
 
+SEND_PUSHES = "send-pushes"  # the sender's job id; it runs after the jobs that queue pushes
+
+
 def run_once(services: Services) -> dict[str, Any]:
-    """Every job, once, now: for cron and for tests."""
+    """Every job, once, now, then the outbox drained: for cron and for tests."""
     now = clock.now(services.tz)
-    return {name: job(services, now) for name, job in JOBS.items()}
+    results = {name: job(services, now) for name, job in JOBS.items()}
+    results[SEND_PUSHES] = send_pushes(services, now)
+    return results
 
 
 def _log_error(event: JobExecutionEvent) -> None:
@@ -71,7 +77,9 @@ def run_job(services: Services, name: str) -> int:
 
 
 def run_forever(services: Services) -> None:
-    """Every job every ``audit_seal_seconds``, under a fixed id and its own name.
+    """Every job every ``audit_seal_seconds``, under a fixed id and its own name, and the
+    push sender every ``pushes.poll_seconds`` (after a WARNING naming the push kinds that
+    have no template).
 
     A job that missed its time (the process was paused) still runs within one interval,
     once (``coalesce``): each job scans for what is due, so a late run catches up.
@@ -80,6 +88,19 @@ def run_forever(services: Services) -> None:
     with leadership(services):
         scheduler = BlockingScheduler(timezone=services.tz)
         scheduler.add_listener(_log_error, EVENT_JOB_ERROR)
+        warn_kinds_without_template(services.settings)
+        sender = Sender(services)  # one outbound client (and token) for the process
+        scheduler.add_job(
+            sender.drain,
+            "interval",
+            seconds=services.settings.pushes.poll_seconds,
+            id=SEND_PUSHES,
+            name=SEND_PUSHES,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=services.settings.pushes.poll_seconds,
+        )
         for name in JOBS:
             scheduler.add_job(
                 run_job,

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from bot.fakeapi.state import FakeState, normalise_path
+from models.template_rules import data_problems
 
 logger = logging.getLogger(__name__)
 
@@ -90,11 +91,25 @@ def _register_token_and_sends(app: Flask, state: FakeState) -> None:
             return _error(40003, "invalid openid")
         if touser in state.unfollowed:
             return _error(43004, "require subscribe")
-        if kind == "template" and not payload.get("template_id"):
-            return _error(40037, "invalid template_id")
+        if kind == "template":
+            return _send_template(touser, payload)
+        state.pause_before_send()
         state.record_send(kind, touser, payload)
         logger.info("fake push %s to %s: %s", kind, touser, _summary(payload))
-        return _ok(msgid=state.next_id()) if kind == "template" else _ok()
+        return _ok()
+
+    def _send_template(touser: str, payload: dict[str, Any]) -> Response:
+        """WeChat's template rules (47003), then one message per client_msg_id."""
+        if not payload.get("template_id"):
+            return _error(40037, "invalid template_id")
+        data = payload.get("data")
+        problems = data_problems(data if isinstance(data, dict) else {})
+        if problems:
+            return _error(47003, f"argument invalid! {problems[0]}")
+        state.pause_before_send()
+        msgid = state.record_template(touser, payload)
+        logger.info("fake push template to %s: %s", touser, _summary(payload))
+        return _ok(msgid=msgid)
 
     app.add_url_rule(
         "/cgi-bin/message/custom/send", "custom_send", lambda: _send("custom"), methods=["POST"]

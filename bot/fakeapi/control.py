@@ -23,6 +23,23 @@ def register_control(app: Flask, state: FakeState) -> None:
             state.fail(str(data["path"]), int(data["errcode"]), times)
         return jsonify({"ok": True})
 
+    @app.post("/_fake/latency")
+    def control_latency() -> Response:
+        """Every send from now on takes ``seconds`` (benchmarks, kill tests)."""
+        state.send_delay = float((json_body() or {}).get("seconds", 0))
+        return jsonify({"ok": True})
+
+    @app.get("/_fake/duplicates")
+    def control_duplicates() -> Response:
+        """How many template sends were dropped as repeats of a client_msg_id."""
+        with state.lock:
+            return jsonify({"duplicates": state.duplicates})
+
+    @app.post("/_fake/unfollow")
+    def control_unfollow() -> Response:
+        state.unfollow(str((json_body() or {}).get("openid") or ""))
+        return jsonify({"ok": True})
+
     @app.get("/_fake/sent")
     def control_sent() -> Response:
         """A JSON list of pushes, oldest first, like ``FakeState.sent``."""

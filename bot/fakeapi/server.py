@@ -103,4 +103,3 @@ def main(argv: list[str] | None = None) -> int:
     stopping.wait()
     server.stop()
     return 0
-

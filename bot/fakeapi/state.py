@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+CLIENT_MSG_ID_SECONDS = 600  # WeChat drops a repeated client_msg_id within ten minutes
+
 
 @dataclass
 class Failure:
@@ -50,6 +52,9 @@ class FakeState:
             self._token: str | None = None
             self._failures: dict[str, list[Failure]] = {}
             self._ids = itertools.count(1000)
+            self.send_delay = 0.0  # seconds each send takes, as over a real network
+            self.duplicates = 0  # template sends dropped by their client_msg_id
+            self._client_msgs: dict[tuple[str, str], tuple[int, float]] = {}
 
     # -- error injection -------------------------------------------------------------
     def fail(self, path: str, errcode: int, times: int = 1) -> None:
@@ -99,6 +104,28 @@ class FakeState:
         with self.lock:
             entry = {"kind": kind, "touser": touser, "payload": payload, "at": time.time()}
             self.sent.append(entry)
+
+    def record_template(self, touser: str, payload: dict[str, Any]) -> int:
+        """Record a template send and return its msgid, once per (openid, client_msg_id)
+        within ten minutes, as WeChat does: a repeat answers the first msgid, sends nothing.
+        """
+        client_msg_id = str(payload.get("client_msg_id") or "")
+        key = (touser, client_msg_id)
+        with self.lock:
+            first = self._client_msgs.get(key) if client_msg_id else None
+            if first is not None and time.time() - first[1] < CLIENT_MSG_ID_SECONDS:
+                self.duplicates += 1
+                return first[0]
+            msgid = next(self._ids)
+            self.record_send("template", touser, {**payload, "msgid": msgid})
+            if client_msg_id:
+                self._client_msgs[key] = (msgid, time.time())
+            return msgid
+
+    def pause_before_send(self) -> None:
+        """Take ``send_delay`` seconds, outside the lock, as a real API's latency."""
+        if self.send_delay > 0:
+            time.sleep(self.send_delay)
 
     def sends_to(self, openid: str) -> list[dict[str, Any]]:
         with self.lock:

@@ -1,7 +1,7 @@
 """names stored as they are compared (issue 15 item 3)
 
-Revision ID: 0006
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 
 Names are now read one way (``models.names.normalise_name``: NFKC, no spaces or invisible
 characters, case folded), and new rows are written that way. This brings the rows written

@@ -15,14 +15,18 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from flask import Flask
+from sqlalchemy import create_engine
 
 from bot.simulator import WeChatSimulator, http_transport
+from models import outbox
+from models.push_entities import PushKind
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,6 +100,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         "PORT": str(port),
         "FAKE_PORT": str(fake_port),
         "BAOBEI_DATABASE__URL": f"sqlite:///{tmp_path / 'run.db'}",
+        "BAOBEI_PUSHES__POLL_SECONDS": "1",  # the scheduler drains the outbox every second
     }
     env.pop("BAOBEI_CONFIG", None)
     log = tmp_path / "run.log"
@@ -195,3 +200,47 @@ def test_the_access_log_of_the_run_script_keeps_signatures_and_nonces_out(
     log = running.log.read_text(encoding="utf-8", errors="replace")
     assert '"POST /wechat HTTP/1.1" 200' in log  # the request is logged ...
     assert "signature=" not in log and "nonce=" not in log  # ... without its query string
+
+
+def test_the_scheduler_of_run_sh_sends_pushes_to_the_fake_and_the_simulator_shows_them(
+    running: Running,
+) -> None:
+    now = datetime.now(UTC)
+    engine = create_engine(running.env["BAOBEI_DATABASE__URL"])
+    try:
+        with engine.begin() as conn:
+            outbox.enqueue(
+                conn,
+                kind=PushKind.FILING_LAPSED,
+                subject="filing:run-sh",
+                due_day=now.date(),
+                openid="o_demo_agent",
+                text="报备 #1 张三 138****5678 已过保护期",
+                fields={},
+                send_after=now,
+                now=now,
+            )
+    finally:
+        engine.dispose()
+    fake = f"http://127.0.0.1:{running.fake_port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        sent = requests.get(f"{fake}/_fake/sent", params={"touser": "o_demo_agent"}, timeout=2)
+        if any("已过保护期" in str(push["payload"]) for push in sent.json()):
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail((ROOT / ".run" / "scheduler.log").read_text()[-2000:])
+
+    simulate = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "bot", "simulate", "--fake-url", fake]
+        + ["--url", f"http://127.0.0.1:{running.port}/wechat", "--say", "查询"],
+        cwd=ROOT,
+        env=running.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "[push to o_demo_agent] 报备 #1 张三 138****5678 已过保护期" in simulate.stdout, (
+        simulate.stdout + simulate.stderr
+    )

@@ -80,13 +80,13 @@ def test_two_gateways_sharing_redis_fetch_the_token_once(fake, redis_client, pre
 
 def test_the_fake_records_each_push_with_recipient_and_content(fake, gateway):
     gateway.send_text("oA", "报备成功：张三")
-    msgid = gateway.send_template("oA", "TPL_1", {"first": {"value": "到访提醒"}}, url="https://x")
+    msgid = gateway.send_template("oA", "TPL_1", {"thing1": {"value": "到访提醒"}}, url="https://x")
 
     text, template = fake.state.sends_to("oA")
     assert (text["kind"], text["touser"]) == ("custom", "oA")
     assert text["payload"]["text"]["content"] == "报备成功：张三"
     assert (template["kind"], template["payload"]["template_id"]) == ("template", "TPL_1")
-    assert template["payload"]["data"]["first"]["value"] == "到访提醒"
+    assert template["payload"]["data"]["thing1"]["value"] == "到访提醒"
     assert isinstance(msgid, int)
 
 
