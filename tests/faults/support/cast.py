@@ -12,11 +12,13 @@ from tests.people import Person, last_line
 
 PROJECT_CODE = "P1"
 PROJECT_NAME = "星河湾"
-DIGITS_AS_WORDS = "零一二三四五六七八九"
+#: Heavenly stems, not numerals: a name may hold neither digits nor a run of four Chinese
+#: numerals (models/names.py), so counters are spelled in these.
+DIGITS_AS_WORDS = "甲乙丙丁戊己庚辛壬癸"
 
 
 def spelled(number: int) -> str:
-    """A number in Chinese digits: client and agent names must not contain 0-9."""
+    """A number spelled in letters a name may hold (no digits, no numerals)."""
     return "".join(DIGITS_AS_WORDS[int(d)] for d in str(number))
 
 
