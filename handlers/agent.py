@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from handlers import replies
 from handlers.commands import (
     Bind,
@@ -12,13 +10,11 @@ from handlers.commands import (
     Help,
     ParseError,
     Query,
-    RegisterArrival,
     ReportVisit,
 )
 from handlers.context import Inbound
 from models import binding, filings, queries, visits
 from models.db import make_session_factory
-from models.entities import Staff
 from models.errors import NotBound
 from models.policy import Reason
 from models.services import Services
@@ -96,12 +92,3 @@ def report_visit(command: ReportVisit, services: Services, inbound: Inbound) -> 
     return replies.visit_reported(
         action.number, action.client_name, action.phone_mask, action.at, services.tz
     )
-
-
-def register_arrival(command: RegisterArrival, services: Services, inbound: Inbound) -> str:
-    """Staff register arrivals (R5); an agent is told so and nothing is registered."""
-    with services.engine.connect() as conn:
-        is_staff = conn.scalar(select(Staff.id).where(Staff.openid == inbound.openid).limit(1))
-    if is_staff is None:
-        return replies.STAFF_ARRIVAL_FOR_AGENTS
-    return replies.STAFF_ARRIVAL_PENDING

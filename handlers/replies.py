@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers import grammar
-from handlers.commands import ParseError, ParseProblem
+from handlers.commands import ParseError, ParseProblem, RegisterArrival
 from handlers.filing_grammar import MAX_CLIENT_LINES
 from models.binding import Binding
 from models.filings import FilingOutcome
-from models.policy import PROTECTING, FilingStatus, Policy, span_words
+from models.policy import PROTECTING, STAFF_ROLES, FilingStatus, Policy, Role, span_words
 from models.privacy import scrub
 from models.queries import FilingRow, ProjectPolicy
 from models.requests import INVITE_LENGTH, NOTE_MAX_CHARS
@@ -35,6 +35,8 @@ NOT_AGENT = (
     "绑定 邀请码 姓名\n例如：绑定 K7M2Q9XD 王小明"
 )
 NOT_STAFF = "该指令仅限已绑定的案场人员使用。"
+NOT_MANAGER = "该指令仅限案场经理使用。"
+AGENTS_ONLY_FOR_STAFF = "该指令供分销商经纪人使用。案场人员请发送「帮助」查看案场可用的指令。"
 INVALID_INVITE = "邀请码无效或已被使用，请核对后重新发送：绑定 邀请码 姓名"
 RATE_LIMITED = "操作太频繁，请稍后再试。"
 SYSTEM_BUSY = "系统繁忙，本条消息未处理，请稍后重新发送。"
@@ -242,3 +244,18 @@ def choose_filing(candidates: Sequence[tuple[int, str, str]]) -> str:
     lines = ["您名下有多条报备符合，请用编号指明，例如：带看 #12 15:00"]
     lines += [f"#{number} {name} {mask}" for number, name, mask in candidates]
     return fit("\n".join(lines))
+
+
+def refused_role(command: object, allowed: frozenset[Role], sender: frozenset[Role]) -> str:
+    """A command the sender's role may not run: say who may, and nothing is changed.
+
+    ``allowed`` is every role the command's routes admit; ``sender`` the sender's roles
+    (empty: not bound yet).
+    """
+    if allowed == {Role.AGENT}:
+        return AGENTS_ONLY_FOR_STAFF if sender & STAFF_ROLES else NOT_AGENT
+    if isinstance(command, RegisterArrival) and Role.AGENT in sender:
+        return STAFF_ARRIVAL_FOR_AGENTS
+    if allowed == {Role.MANAGER} and sender & STAFF_ROLES:
+        return NOT_MANAGER
+    return NOT_STAFF

@@ -1,16 +1,27 @@
-"""Text and clicks -> typed commands -> the one handler for each command type.
+"""Text and clicks -> typed commands -> the handler registered for the sender's role.
 
-The registry maps a command type to its handler; ``dispatch`` is the only place that turns
-a domain refusal (not bound, unknown project, ...) into its reply, so handlers stay short.
+Which roles may run a command is declared here, where the command is registered
+(``ROUTES``), and nowhere else. A command may have several routes, one per audience
+(an agent's ``查询`` lists their filings; staff get their own answer later): the first
+route whose roles the sender holds runs.
+
+Agent routes run without asking who the sender is first: the agent's handler identifies
+its agent inside its own read (the filing path's single SELECT), so the busiest path pays
+no extra statement for the check. Only when that handler finds no agent, or a route
+needs staff, does the router look the sender up (``models.identity``), once per message.
+
+``dispatch`` is also the one place that turns a domain refusal (not bound, unknown
+project, ...) into its reply, so handlers stay short.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from handlers import agent, replies
+from handlers import agent, replies, staff
 from handlers.commands import (
     Bind,
     Cancel,
@@ -25,19 +36,41 @@ from handlers.commands import (
 from handlers.context import Inbound
 from handlers.grammar import parse
 from models.errors import AmbiguousFiling, FilingNotFound, InvalidInvite, NotBound, UnknownProject
+from models.identity import Identity, identify
+from models.policy import STAFF_ROLES, Role
 from models.services import Services
 
 Handler = Callable[[Any, Services, Inbound], str]
 
-HANDLERS: dict[type, Handler] = {
-    Bind: agent.bind,
-    FileClients: agent.file_clients,
-    Query: agent.query,
-    Cancel: agent.cancel,
-    Help: agent.show_help,
-    ReportVisit: agent.report_visit,
-    RegisterArrival: agent.register_arrival,
-}
+#: Roles as declared on routes. ``ANYONE`` also admits a sender bound to nothing yet.
+ANYONE: frozenset[Role] | None = None
+AGENTS = frozenset({Role.AGENT})
+STAFF = STAFF_ROLES
+MANAGERS = frozenset({Role.MANAGER})
+
+
+@dataclass(frozen=True)
+class Route:
+    """One command for one audience: who may run it, and the handler that serves them."""
+
+    command: type
+    handler: Handler
+    roles: frozenset[Role] | None
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(Bind, agent.bind, ANYONE),
+    Route(FileClients, agent.file_clients, AGENTS),
+    Route(Query, agent.query, AGENTS),
+    Route(Cancel, agent.cancel, AGENTS),
+    Route(ReportVisit, agent.report_visit, AGENTS),
+    Route(RegisterArrival, staff.register_arrival, STAFF),
+    Route(Help, agent.show_help, ANYONE),
+)
+
+BY_COMMAND: dict[type, tuple[Route, ...]] = {}
+for _route in ROUTES:
+    BY_COMMAND[_route.command] = (*BY_COMMAND.get(_route.command, ()), _route)
 
 # Menu buttons send fixed EventKeys; each is the same command as its text.
 MENU_KEYS: dict[str, Any] = {
@@ -72,11 +105,31 @@ def handle_click(key: str, services: Services, inbound: Inbound) -> str:
 
 
 def dispatch(command: Any, services: Services, inbound: Inbound) -> str:
-    handler = HANDLERS[type(command)]
+    """Run the first route the sender may take; refuse politely, changing nothing, if none."""
+    routes = BY_COMMAND[type(command)]
+    who: Identity | None = None
+    for route in routes:
+        if route.roles is ANYONE or route.roles == AGENTS:
+            try:
+                return _run(route, command, services, inbound)
+            except NotBound:
+                continue  # not an agent: another route, or the refusal below
+        who = who or identify(services.engine, inbound.openid)
+        if route.roles is not None and who.roles & route.roles:
+            return _run(route, command, services, replace(inbound, identity=who))
+    who = who or identify(services.engine, inbound.openid)
+    return replies.refused_role(command, _allowed(routes), who.roles)
+
+
+def _allowed(routes: tuple[Route, ...]) -> frozenset[Role]:
+    return frozenset(role for route in routes for role in route.roles or ())
+
+
+def _run(route: Route, command: Any, services: Services, inbound: Inbound) -> str:
     try:
-        return handler(command, services, inbound)
-    except NotBound as error:
-        return replies.NOT_AGENT if error.role == "agent" else replies.NOT_STAFF
+        return route.handler(command, services, inbound)
+    except NotBound:
+        raise
     except UnknownProject as error:
         return replies.unknown_project(error.ref)
     except InvalidInvite:

@@ -46,12 +46,14 @@ from models.policy.rules import (
 from models.policy.states import (
     PROTECTING,
     REMINDER_KINDS,
+    STAFF_ROLES,
     ClientStatus,
     DistributorStatus,
     FilingStatus,
     ProtectionEnd,
     ProtectionKind,
     PushKind,
+    Role,
 )
 from models.policy.values import Policy, PolicyError, parse_flag
 from models.policy.wording import KNOWN_SOURCES, STATUS_WORDS, Reason, span_words
@@ -65,6 +67,8 @@ __all__ = [
     "Actor",
     "BindingFacts",
     "REMINDER_KINDS",
+    "Role",
+    "STAFF_ROLES",
     "ClientState",
     "ClientStatus",
     "DistributorStatus",

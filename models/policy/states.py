@@ -74,3 +74,19 @@ class PushKind(StrEnum):
 
 #: The reminders: dropped, never sent, when their protection ends before they go out.
 REMINDER_KINDS = frozenset({PushKind.FILING_LAPSE_REMINDER, PushKind.VISIT_END_REMINDER})
+
+
+class Role(StrEnum):
+    """Who may run a command: an agent of a distributor, or case-site staff of a project.
+
+    Staff values are the ``staff.role`` strings stored today (``frontdesk``, ``manager``).
+    One WeChat user is an agent or staff, never both (R12); staff may serve several projects.
+    """
+
+    AGENT = "agent"
+    FRONTDESK = "frontdesk"
+    MANAGER = "manager"
+
+
+#: Every staff role: a front desk registers arrivals, a manager also approves (R5).
+STAFF_ROLES = frozenset({Role.FRONTDESK, Role.MANAGER})
