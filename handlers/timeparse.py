@@ -1,7 +1,7 @@
 """Arrival times as agents type them (``明天下午3点``, ``今晚8点``, ``周二 下午2点``), from ``now``.
 
 Pure: the clock is an argument, so a test fixes "now" and every reading is predictable.
-Input is expected NFKC-normalised and tokenised by ``handlers.grammar`` (tokens joined
+Input is expected NFKC-normalised and tokenised by ``handlers.fields`` (tokens joined
 by one space); every result is minute precision and aware in ``now.tzinfo``.
 
 Nothing here raises on any text: every number is matched as ASCII digits of bounded
