@@ -212,7 +212,9 @@ def test_a_pending_arrival_holds_the_client_past_the_filing_end(
         lapses = conn.scalar(
             select(func.count())
             .select_from(DecisionLogEntry)
-            .where(DecisionLogEntry.action == "protection_end", DecisionLogEntry.outcome == "lapsed")
+            .where(
+                DecisionLogEntry.action == "protection_end", DecisionLogEntry.outcome == "lapsed"
+            )
         )
         filing = conn.execute(select(Filing).where(Filing.id == number)).one()
         row = conn.execute(select(Protection).where(Protection.filing_id == number)).one()
