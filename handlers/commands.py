@@ -89,14 +89,23 @@ class ReportVisit:
 
 @dataclass(frozen=True)
 class RegisterArrival:
-    """``到访 #<编号> <11位手机号>``: the front desk registers an arrival (staff only).
+    """``到访 #<编号> <11位手机号> [到访时间] [本地|异地] [顾问 <姓名>]``, or
+    ``到访 <项目> <姓名> <11位手机号> [...]`` (the filing found by name and mask, else a
+    walk-in): the front desk registers an arrival (staff only, R5).
 
-    The full phone is needed at arrival (R3: it is decisive there). Agents who send it
-    are told that staff register arrivals.
+    The full phone is needed at arrival (R3: it is decisive there); it is site data, never
+    shown in a repr. ``at`` None: the message's time; a typed time is a late registration.
+    ``remote`` None: as filed; else the desk's correction (R1). Agents who send it are
+    told that staff register arrivals.
     """
 
-    filing_no: int
+    filing_no: int | None
     full_phone: str = field(repr=False)
+    project: str | None = None  # the name form: project code or name, as typed
+    client_name: str | None = None  # the name form: the client's name, normalised
+    at: datetime | None = None
+    remote: bool | None = None
+    consultant: str | None = None  # 置业顾问
 
 
 Command = Bind | FileClients | Query | Cancel | Help | ReportVisit | RegisterArrival

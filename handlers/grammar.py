@@ -31,6 +31,7 @@ from handlers.commands import (
     ReportVisit,
 )
 from handlers.fields import (
+    TYPES,
     Taken,
     Tokens,
     check_name,
@@ -190,18 +191,74 @@ def _take_ref(args: Tokens, now: datetime) -> Taken[FilingRef] | ParseError:
 
 
 def _parse_arrival(args: Tokens, now: datetime) -> RegisterArrival | ParseError:
-    """``到访 #<编号> <11位手机号>`` (staff): the full number is kept, R3 needs it."""
+    """``到访 #<编号> <11位手机号> [时间] [本地|异地] [顾问 <姓名>]`` or
+    ``到访 <项目> <姓名> <11位手机号> [...]`` (staff): the full number is kept, R3 needs it."""
     if len(args) < 2:
         return ParseError(ParseProblem.MISSING_FIELDS, verb="到访")
     number = take_number(args, 0)
-    if number is None:
-        return field_error(ParseProblem.BAD_NUMBER, "到访", args[0])
-    if number.used >= len(args):
+    if number is not None:
+        if number.used >= len(args):
+            return ParseError(ParseProblem.MISSING_FIELDS, verb="到访")
+        phone = take_phone_digits(args, number.used)
+        if phone is None:
+            return ParseError(ParseProblem.BAD_PHONE, verb="到访")
+        extras = _arrival_extras(args[number.used + phone.used :], now)
+        if isinstance(extras, ParseError):
+            return extras
+        return RegisterArrival(number.value, phone.value, None, None, *extras)
+    at_phone = next((i for i in range(2, len(args)) if take_phone_digits(args, i)), None)
+    if at_phone is None:
+        if len(args) == 2 and looks_like_phone(args[1]):  # meant as ``#编号 手机号``
+            return field_error(ParseProblem.BAD_NUMBER, "到访", args[0])
+        if any(looks_like_phone(token) for token in args):
+            return ParseError(ParseProblem.BAD_PHONE, verb="到访")
         return ParseError(ParseProblem.MISSING_FIELDS, verb="到访")
-    phone = take_phone_digits(args, number.used)
-    if phone is None or number.used + phone.used != len(args):
-        return ParseError(ParseProblem.BAD_PHONE, verb="到访")
-    return RegisterArrival(number.value, phone.value)
+    name = check_name(" ".join(args[1:at_phone]), "到访")
+    if isinstance(name, ParseError):
+        return name
+    phone = take_phone_digits(args, at_phone)
+    assert phone is not None
+    extras = _arrival_extras(args[at_phone + phone.used :], now)
+    if isinstance(extras, ParseError):
+        return extras
+    return RegisterArrival(None, phone.value, args[0], name, *extras)
+
+
+_CONSULTANT = "顾问"
+
+
+def _arrival_extras(
+    rest: Tokens, now: datetime
+) -> tuple[datetime | None, bool | None, str | None] | ParseError:
+    """What may follow the phone, in any order: a time, 本地/异地, ``顾问 <姓名>``."""
+    remote: bool | None = None
+    consultant: str | None = None
+    timed: Tokens = []
+    index = 0
+    while index < len(rest):
+        token = rest[index]
+        if token in TYPES:
+            remote = TYPES[token]
+        elif token.startswith(_CONSULTANT):
+            typed = token[len(_CONSULTANT) :].lstrip(":")
+            if not typed and index + 1 < len(rest):
+                index += 1
+                typed = rest[index]
+            checked = check_name(typed, "到访")
+            if isinstance(checked, ParseError):
+                return checked
+            consultant = checked
+        else:
+            timed.append(token)
+        index += 1
+    if not timed:
+        return None, remote, consultant
+    when = take_time(timed, now)
+    if isinstance(when, BadTime):
+        return time_error(timed, when, "到访")
+    if when[1] < len(timed):
+        return field_error(ParseProblem.BAD_TIME, "到访", " ".join(timed[when[1] :]))
+    return when[0], remote, consultant
 
 
 # ---------------------------------------------------------------- the registry
@@ -247,7 +304,15 @@ REGISTRY: tuple[Verb, ...] = (
         summary="绑定：绑定 邀请码 姓名",
     ),
     Verb("帮助", _flat(_parse_help), synonyms=("help", "?", "？")),
-    Verb("到访", _flat(_parse_arrival), usage="到访 #编号 11位手机号（案场前台使用）"),
+    Verb(
+        "到访",
+        _flat(_parse_arrival),
+        usage=(
+            "到访 #编号 11位手机号 [到访时间] [本地/异地] [顾问 姓名]（案场人员使用）\n"
+            "例如：到访 #12 13812345678、到访 #12 13812345678 14:30 异地 顾问 李娜\n"
+            "没有编号时：到访 项目 客户姓名 11位手机号"
+        ),
+    ),
 )
 
 BY_WORD: dict[str, Verb] = {verb.word: verb for verb in REGISTRY}

@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 from handlers import grammar
 from handlers.commands import ParseError, ParseProblem, RegisterArrival
 from handlers.filing_grammar import MAX_CLIENT_LINES
+from models.arrivals import Registered, Result
 from models.binding import Binding
 from models.filings import FilingOutcome
 from models.policy import PROTECTING, STAFF_ROLES, FilingStatus, Policy, Role, span_words
+from models.policy.arrivals import VALID, ArrivalTimeProblem
 from models.privacy import scrub
 from models.queries import FilingRow, ProjectPolicy
 from models.requests import INVITE_LENGTH, NOTE_MAX_CHARS
@@ -46,7 +48,6 @@ STAFF_ARRIVAL_FOR_AGENTS = (
     "到访登记由案场前台办理，经纪人不能登记到访。\n"
     "客户到访当天请发送带看报备，例如：带看 #12 15:00，到场后请带客户到前台登记。"
 )
-STAFF_ARRIVAL_PENDING = "到访登记功能即将开放，请先按案场现有流程登记。"
 
 PROBLEMS: dict[ParseProblem, str] = {
     ParseProblem.EMPTY: "消息是空的",
@@ -196,6 +197,7 @@ def filing_results(parts: Sequence[str]) -> str:
 
 STATUS_LABELS: dict[FilingStatus, str] = {
     FilingStatus.FILED: "已报备",
+    FilingStatus.ARRIVED: "已到访，待案场确认",
     FilingStatus.LAPSED: "已失效",
     FilingStatus.VISITED: "已到访",
     FilingStatus.REFUSED: "未通过",
@@ -209,7 +211,7 @@ def filing_list(rows: Sequence[FilingRow], page: int, has_more: bool, tz: ZoneIn
     lines = [f"我的客户（第{page}页）："]
     for row in rows:
         line = f"#{row.number} {row.client_name} {row.phone_mask} {STATUS_LABELS[row.status]}"
-        if row.status in PROTECTING:
+        if row.status in PROTECTING and row.status is not FilingStatus.ARRIVED:
             line += f" 保护至 {day(row.protected_until, tz)}"
         if row.status is FilingStatus.FILED:
             visit = "已带看" if row.visit_reported else "预计"
@@ -259,3 +261,72 @@ def refused_role(command: object, allowed: frozenset[Role], sender: frozenset[Ro
     if allowed == {Role.MANAGER} and sender & STAFF_ROLES:
         return NOT_MANAGER
     return NOT_STAFF
+
+
+# ---------------------------------------------------------------- the case site (R5)
+
+ARRIVAL_STATUS_WORDS = {
+    "pending": "待经理审核",
+    "approved": "已通过",
+    "rejected": "已驳回",
+    "natural": "自然到访",
+}
+
+
+def arrival_registered(
+    outcome: Registered, command: RegisterArrival, tz: ZoneInfo, late_limit_hours: int
+) -> str:
+    """The proposed ruling (有效 / 自然到访) and why, with the mask, never the full number."""
+    label = f" #{outcome.filing_no}" if outcome.filing_no else ""
+    refused = _arrival_refusal(outcome, command, tz, late_limit_hours)
+    if refused is not None:
+        return f"到访登记失败{label}：{refused}"
+    kind = "异地" if outcome.remote else "本地"
+    corrected = "，前台更正" if outcome.remote_corrected else ""
+    late = "（补登）" if outcome.late else ""
+    verdict = "有效" if outcome.proposed == VALID else "自然到访"
+    head = "到访登记成功" + label if outcome.filing_no else "到访登记成功（无匹配报备）"
+    lines = [
+        head,
+        f"客户：{outcome.client_name} {outcome.phone_mask}（{kind}{corrected}）",
+        f"到访时间：{minute(outcome.arrived_at, tz)}{late}",
+    ]
+    if outcome.consultant:
+        lines.append(f"置业顾问：{outcome.consultant}")
+    if outcome.status == "pending":
+        lines.append(f"建议判定：{verdict}")
+    else:
+        lines.append("判定：自然到访")
+    lines.append(f"理由：{outcome.explanation}")
+    if not outcome.reported:
+        lines.append("提示：经纪人当天未发送带看报备")
+    if outcome.status == "pending":
+        lines.append("待案场经理审核。")
+    elif outcome.filing_no is None:
+        lines.append("已记为案场自然到访客户，此后渠道对该客户的报备不予受理。")
+    return fit("\n".join(lines))
+
+
+def _arrival_refusal(
+    outcome: Registered, command: RegisterArrival, tz: ZoneInfo, late_limit_hours: int
+) -> str | None:
+    if outcome.result is Result.REGISTERED:
+        return None
+    if outcome.result is Result.NOT_FOUND:
+        return "没有找到该报备，请核对编号（仅限本人所在项目的报备）"
+    if outcome.result is Result.UNKNOWN_PROJECT:
+        return f"没有找到项目「{scrub(command.project or '')}」，请核对项目编号或名称"
+    if outcome.result is Result.NOT_YOUR_PROJECT:
+        return "您不是该项目的案场人员"
+    if outcome.result is Result.MASK_MISMATCH:
+        return f"手机号与报备不符（报备为 {outcome.phone_mask}），请核对客户完整手机号后重新登记"
+    if outcome.time_problem is ArrivalTimeProblem.TOO_LATE:
+        return f"补登到访最多追溯{late_limit_hours}小时，更早的到访请联系案场经理处理"
+    if outcome.time_problem is ArrivalTimeProblem.IN_FUTURE:
+        return "到访时间晚于现在，不能登记未来的到访"
+    by = outcome.by or "案场人员"
+    status = ARRIVAL_STATUS_WORDS.get(outcome.status or "", outcome.status or "")
+    return (
+        f"该报备已于 {minute(outcome.registered_at, tz)} 由{by}登记到访"
+        f"（到访 {minute(outcome.arrived_at, tz)}，{status}），无须重复登记"
+    )

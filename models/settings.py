@@ -192,6 +192,16 @@ class SchedulerSettings(BaseModel):
     catch_up_days: OffOrCount = 3
 
 
+class StaffSettings(BaseModel):
+    """The case site's commands (issue 17)."""
+
+    model_config = SECTION
+
+    # a late arrival registration (a typed time) may go back at most this many hours
+    # before the message; 0 = no limit (the time may still not lie in the future)
+    late_registration_hours: OffOrCount = 24
+
+
 # Keyword names WeChat no longer shows since May 2023: a template may not rely on them.
 RETIRED_TEMPLATE_KEYWORDS = frozenset({"first", "remark"})
 
@@ -278,6 +288,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     pushes: PushSettings = PushSettings()
+    staff: StaffSettings = StaffSettings()
     policy: Annotated[Policy, PlainValidator(_policy), PlainSerializer(Policy.as_dict)] = Policy()
 
     @classmethod

@@ -29,6 +29,7 @@ from bot import create_app
 from bot.fakeapi import FakeState, FakeWeChatServer
 from bot.simulator import WeChatSimulator, flask_transport
 from models import migrate
+from models.arrival_entities import Arrival  # noqa: F401  (registers the arrivals table)
 from models.db import Base
 from models.push_entities import Push  # noqa: F401  (registers the outbox tables)
 

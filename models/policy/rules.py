@@ -33,6 +33,7 @@ RULE_OF: dict[Reason, str] = {
     Reason.NOTHING_TO_CANCEL: "R4",
     Reason.ALREADY_VISITED: "R5",
     Reason.VISIT_PROTECTION_ENDED: "R8",
+    Reason.ARRIVAL_PENDING: "R5",
     Reason.BIND_STAFF_AS_AGENT: "R12",
     Reason.BIND_AGENT_AS_STAFF: "R12",
     Reason.REBOUND: "R12",
@@ -53,6 +54,7 @@ class Ruling:
     visited: bool = False  # the protection named is a visit's (R5), not a filing's (R4)
     limit: int | None = None  # CAP_REACHED: the cap the agent reached
     resumed: bool = False  # R4: the end date is a cancelled filing's, given back
+    held: bool = False  # R5: a pending arrival holds the client until a manager rules
 
     @property
     def ok(self) -> bool:
@@ -113,6 +115,10 @@ def decide_ownership(
         return Ruling(Reason.ACCEPTED)
     if existing.state == ClientStatus.KNOWN:
         return Ruling(Reason.KNOWN_TO_SITE, known_source=existing.known_source)
+    if existing.state == ClientStatus.ARRIVED:  # held until the manager rules (R5)
+        if existing.owner_distributor_id == distributor_id:
+            return Ruling(Reason.ALREADY_YOURS, held=True)
+        return Ruling(Reason.PROTECTED_BY_OTHER, held=True)
     if is_protected(existing.protected_until, now):
         if existing.owner_distributor_id == distributor_id:
             return Ruling(Reason.ALREADY_YOURS, protected_until=existing.protected_until)
@@ -234,6 +240,8 @@ def decide_visit_report(
     status = effective_status(filing, now)
     if status not in PROTECTING:
         return Ruling(Reason.NOT_PROTECTED, status=STATUS_WORDS.get(status, status))
+    if status is FilingStatus.ARRIVED:
+        return Ruling(Reason.ARRIVAL_PENDING)
     visited = status is FilingStatus.VISITED
     if visited and not is_protected(filing.protected_until, now):
         public = None if policy.expired_refile else "public"
@@ -270,7 +278,7 @@ def decide_cancel(filing: FilingState | None, actor: Actor, now: datetime) -> Ru
     if filing is None or not acts_for(filing, actor):
         return Ruling(Reason.NOT_YOURS)
     status = effective_status(filing, now)
-    if status is FilingStatus.VISITED:
+    if status in (FilingStatus.VISITED, FilingStatus.ARRIVED):
         return Ruling(Reason.ALREADY_VISITED)
     if status is not FilingStatus.FILED:
         return Ruling(Reason.NOTHING_TO_CANCEL, status=STATUS_WORDS.get(status, status))

@@ -15,20 +15,23 @@ class FilingStatus(StrEnum):
     ended is lapsed by the clock (R4, ``rules.effective_status``)."""
 
     FILED = "filed"
+    ARRIVED = "arrived"  # the desk registered its arrival; a manager has yet to rule (R5)
     VISITED = "visited"
     REFUSED = "refused"
     CANCELLED = "cancelled"
     LAPSED = "lapsed"
 
 
-#: The statuses under which a filing still protects its client (R4, R5).
-PROTECTING = frozenset({FilingStatus.FILED, FilingStatus.VISITED})
+#: The statuses under which a filing still protects its client (R4, R5); an arrived one
+#: holds it until the manager rules, whatever its filing protection's end.
+PROTECTING = frozenset({FilingStatus.FILED, FilingStatus.ARRIVED, FilingStatus.VISITED})
 
 
 class ClientStatus(StrEnum):
     """What a project's client record says (R3): who, if anyone, may file them."""
 
     FILED = "filed"  # a filing protects the client
+    ARRIVED = "arrived"  # a pending arrival holds the client for its filing until ruled (R5)
     VISITED = "visited"  # a confirmed visit protects the client (or did: then 公客, R8)
     KNOWN = "known"  # the case site's own: natural visit, import, own, referral, partner
 

@@ -37,6 +37,7 @@ class Reason(Enum):
     NOTHING_TO_CANCEL = "nothing_to_cancel"
     ALREADY_VISITED = "already_visited"
     VISIT_PROTECTION_ENDED = "visit_protection_ended"
+    ARRIVAL_PENDING = "arrival_pending"
     BIND_STAFF_AS_AGENT = "bind_staff_as_agent"
     BIND_AGENT_AS_STAFF = "bind_agent_as_staff"
     REBOUND = "rebound"
@@ -94,10 +95,14 @@ _EXPLAIN: dict[Reason, Callable[[Ruling], str]] = {
     ),
     Reason.DISTRIBUTOR_NOT_ALLOWED: lambda r: "所属分销商已被暂停合作或列入黑名单，不能报备",
     Reason.PROTECTED_BY_OTHER: lambda r: (
-        f"该客户已由其他渠道报备，保护至 {day_words(r.protected_until)}"
+        "该客户已由其他渠道报备，已到访登记，待案场确认"
+        if r.held
+        else f"该客户已由其他渠道报备，保护至 {day_words(r.protected_until)}"
     ),
     Reason.ALREADY_YOURS: lambda r: (
-        f"该客户已由贵司报备，保护至 {day_words(r.protected_until)}，重复报备不延长保护期"
+        "该客户已由贵司报备，已到访登记，待案场确认，无须重复报备"
+        if r.held
+        else f"该客户已由贵司报备，保护至 {day_words(r.protected_until)}，重复报备不延长保护期"
     ),
     Reason.KNOWN_TO_SITE: lambda r: (
         f"该客户{KNOWN_SOURCES.get(r.known_source or '', '已为案场已知客户')}，不属于渠道客户"
@@ -124,6 +129,7 @@ _EXPLAIN: dict[Reason, Callable[[Ruling], str]] = {
         else f"该报备{r.status or '已失效'}，已不再保护该客户，无须取消"
     ),
     Reason.ALREADY_VISITED: lambda r: "客户已到访，报备不能取消",
+    Reason.ARRIVAL_PENDING: lambda r: "客户已到访登记，待案场经理确认，无须再报带看",
     Reason.VISIT_PROTECTION_ENDED: lambda r: (
         f"该客户的到访保护期已于 {day_words(r.protected_until)} 结束，"
         + ("已转为案场公客" if r.known_source == "public" else "如需继续跟进请重新报备")
