@@ -2,12 +2,13 @@
 once (issue 16's "Done when"), against real PostgreSQL and Redis and the fake WeChat API.
 
 The work is set up in the past, through the webhook with the clock travelled back, so that
-it falls due today by the real clock (tests/due_today.py): R4 filings filed 6 days ago (reminded today) and 8
-days ago (lapsed yesterday, told today), and R8 visit protections (``start_visit``) ending
-7 days and 1 day ahead (reminded today) and yesterday (ended, 公客, told today). Then two
-real OS processes of ``flask --app bot scheduler run-once`` are spawned, each imports the
-service and waits on a file barrier, and both are released at once. Their logs show each
-job's start and end, and the test requires their runs to overlap.
+it falls due today by the real clock (tests/due_today.py): R4 filings filed 6 days ago
+(reminded today) and 8 days ago (lapsed yesterday, told today), and R8 visit protections
+(``start_visit``) ending 7 days and 1 day ahead (reminded today) and yesterday (ended,
+公客, told today). Then two real OS processes of ``flask --app bot scheduler run-once``
+are spawned, each makes the app and waits on a file barrier, and both are released at once.
+Their logs show each job's start and end, and the test requires their runs, and their
+end-protections jobs, to overlap.
 
 ``run-once`` takes no leadership (``scheduler.runner.run_once``): both processes do every
 job, so the race is real: the decision log's sealing, ``claim_ended``'s
