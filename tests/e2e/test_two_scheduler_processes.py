@@ -152,8 +152,9 @@ def test_two_scheduler_processes_at_the_same_moment_do_each_thing_once(
     tmp_path: Path,
 ) -> None:
     real_now = datetime.now(TZ)
-    if rules.end_of_day(real_now.date(), TZ) - real_now < timedelta(minutes=2):
-        time.sleep(150)  # the runs must see the same "today" as the set-up
+    before_midnight = rules.end_of_day(real_now.date(), TZ) - real_now
+    if before_midnight < timedelta(minutes=2):  # the runs must see the set-up's "today"
+        time.sleep(before_midnight.total_seconds() + 5)
         real_now = datetime.now(TZ)
     today = real_now.date()
     due = set_up_due_work(request, engine, today, PER_CASE)
