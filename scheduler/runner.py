@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from models import clock
 from models.services import Services
-from scheduler.jobs import JOBS
+from scheduler.jobs import JOBS, Job
 from scheduler.outbox import Sender, send_pushes, warn_kinds_without_template
 
 logger = logging.getLogger(__name__)
@@ -60,10 +60,19 @@ SEND_PUSHES = "send-pushes"  # the sender's job id; it runs after the jobs that 
 
 
 def run_once(services: Services) -> dict[str, Any]:
-    """Every job, once, now, then the outbox drained: for cron and for tests."""
+    """Every job, once, now, then the outbox drained: for cron and for tests.
+
+    No leadership is taken: two of these at once both do the work, and the jobs' own
+    locks and unique keys keep every end and every push once. Each job's start and end
+    are logged (INFO), so a cron log shows what ran, and when.
+    """
     now = clock.now(services.tz)
-    results = {name: job(services, now) for name, job in JOBS.items()}
-    results[SEND_PUSHES] = send_pushes(services, now)
+    steps: dict[str, Job] = {**JOBS, SEND_PUSHES: send_pushes}
+    results: dict[str, Any] = {}
+    for name, job in steps.items():
+        logger.info("job %s started", name)
+        results[name] = job(services, now)
+        logger.info("job %s done: %s", name, results[name])
     return results
 
 
