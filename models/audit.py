@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from models.entities import DecisionLogEntry
@@ -44,12 +44,21 @@ def chain_hash(entry: DecisionLogEntry, prev_hash: str) -> str:
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
 
 
+SEAL_LOCK_ID = 7_020_312  # fixed advisory lock number of the sealer (the leader's is ...311)
+
+
 def seal(session: Session, now: datetime, settle_seconds: int, limit: int = 5000) -> int:
     """Chain entries older than the settle time, oldest id first; returns how many.
 
-    Run by one process at a time (the scheduler's leader); a second sealer racing it fails
-    on the unique ``chain_pos`` and rolls back, sealing nothing twice.
+    Sealers queue on a transaction-level advisory lock (PostgreSQL): the leader's job, a
+    cron ``scheduler run-once`` and ``audit seal`` may run at the same moment, and two
+    sealers reading the head and the pending entries at different instants would give two
+    entries one ``chain_pos`` (the unique index then failed the second run). The second
+    now waits, reads the head the first committed, and seals only what is left. SQLite
+    serialises writers already (``models.db``).
     """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SEAL_LOCK_ID})
     head = session.execute(
         select(DecisionLogEntry.chain_pos, DecisionLogEntry.entry_hash)
         .where(DecisionLogEntry.chain_pos.is_not(None))

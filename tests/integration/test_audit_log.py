@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,8 @@ import pytest
 from sqlalchemy import Engine, delete, select, update
 
 from bot.simulator import WeChatSimulator
+from models.audit import seal
+from models.db import make_session_factory
 from models.entities import DecisionLogEntry
 from tests.moments import at
 from tests.people import Cast
@@ -90,3 +93,41 @@ def test_entries_too_young_to_seal_wait_for_the_next_seal(
     travel(at(11, 22, 10, 6))
     assert cli("audit", "seal").exit_code == 0
     assert f"{logged + 1} sealed entries, 0 pending" in cli("audit", "verify").output
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_two_sealers_at_once_queue_and_the_chain_holds(
+    cli: Callable[..., Any],
+    wechat: WeChatSimulator,
+    engine: Engine,
+    travel: Callable[[datetime], None],
+) -> None:
+    """A cron ``run-once`` beside the leader: the second sealer waits for the first's
+    commit and seals only what is left, instead of failing on a duplicate position."""
+    travel(at(11, 22, 10, 0))
+    cast = Cast(cli, wechat)
+    cast.project("P1", "星河湾")
+    cast.distributor("甲房产经纪有限公司")
+    cast.agent("甲房产经纪有限公司").text("报备 P1 张三 13812345678 本地 明天 15:00")
+    now = at(11, 22, 10, 5)
+    sealed: list[int] = []
+    first = make_session_factory(engine)()
+    try:
+        sealed.append(seal(first, now, settle_seconds=10))  # holds the lock, not committed
+        second = threading.Thread(
+            target=lambda: sealed.append(_seal_and_commit(engine, now)), daemon=True
+        )
+        second.start()
+        second.join(timeout=1.0)
+        assert second.is_alive(), "the second sealer must wait for the first one's commit"
+        first.commit()
+    finally:
+        first.close()
+    second.join(timeout=10)
+    assert sealed[0] > 0 and sealed[1:] == [0]
+    assert cli("audit", "verify").exit_code == 0
+
+
+def _seal_and_commit(engine: Engine, now: datetime) -> int:
+    with make_session_factory(engine).begin() as session:
+        return seal(session, now, settle_seconds=10)
