@@ -15,7 +15,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from models import accounts, audit, clock, known, migrate, queries
+from bot.menu import LATE_NOTICE, MenuError, load_menus, menu_path, push_menus
+from bot.wechat import DeliveryError, shared_api
+from handlers.router import MENU_KEYS
+from models import accounts, audit, clock, known, migrate, queries, staff_views
 from models.db import make_session_factory
 from models.entities import Project
 from models.policy import Policy, PolicyError
@@ -225,11 +228,44 @@ def visits_today(project_code: str) -> None:
     click.echo(f"{len(rows)} expected today", err=True)
 
 
+menu = AppGroup("menu", help="The Official Account's menus (agents' and staff's).")
+
+
+@menu.command("push")
+def menu_push() -> None:
+    """Create the default menu and replace the staff's personalised menu (``menu.file``);
+    tag every bound staff member. Prints the staff menu's id on the last line."""
+    settings = _services().settings
+    path = menu_path(settings.menu.file)
+    try:
+        menus = load_menus(path, set(MENU_KEYS))
+        report = push_menus(
+            shared_api(settings),
+            menus,
+            settings.menu.staff_tag,
+            staff_views.staff_openids(_services().engine),
+        )
+    except MenuError as error:
+        _fail(str(error))
+    except DeliveryError as error:
+        _fail(f"WeChat refused the menu push: {error}")
+    click.echo(f"default menu (agents) created from {path}", err=True)
+    click.echo(
+        f"staff menu {report.staff_menuid} for tag {settings.menu.staff_tag} "
+        f"(id {report.tag_id}): {report.replaced} old staff menu(s) deleted, "
+        f"{report.tagged} staff tagged",
+        err=True,
+    )
+    click.echo(LATE_NOTICE, err=True)
+    click.echo(report.staff_menuid)
+
+
 def init_app(app: Flask) -> None:
     from bot.simulate import simulate
     from scheduler.cli import pushes, scheduler
 
-    for group in (db, project, distributor, staff, client_group, audit_group, visits, scheduler):
+    groups = (db, project, distributor, staff, client_group, audit_group, visits, menu, scheduler)
+    for group in groups:
         app.cli.add_command(group)
     app.cli.add_command(pushes)
     app.cli.add_command(simulate)

@@ -271,6 +271,18 @@ class WeChatApi:
         result = self._call("menu/addconditional", lambda: self._client.menu.add_conditional(menu))
         return str(_as_dict(result, "menu/addconditional")["menuid"])
 
+    def conditional_menus(self) -> list[dict[str, Any]]:
+        """The personalised menus the account has now, each with its ``menuid`` and
+        ``matchrule`` (none when the account has no menu at all: 46003)."""
+        result = self._call("menu/get", self._client.menu.get)
+        if result is None:
+            return []
+        return list(_as_dict(result, "menu/get").get("conditionalmenu") or [])
+
+    def delete_conditional_menu(self, menuid: str) -> None:
+        """``menu/delconditional``: each ``add_conditional`` adds a menu, never replaces one."""
+        self._call("menu/delconditional", lambda: self._client.menu.del_conditional(menuid))
+
     def ensure_tag(self, name: str) -> int:
         """The id of tag ``name``, creating it if needed; safe to call from several places."""
         found = self._find_tag(name)
@@ -307,6 +319,19 @@ class WeChatApi:
             return result.content
         # A JSON answer without errcode (e.g. a video URL) is not a file we can use.
         raise DeliveryError(None, "media/get answered JSON, not a file", retryable=False)
+
+
+def shared_api(settings: Settings) -> WeChatApi:
+    """A ``WeChatApi`` whose token is shared through Redis when one is configured, so a
+    CLI command does not knock the web workers' and the scheduler's token out."""
+    if not settings.redis.url:
+        return WeChatApi(settings)
+    redis = redis_lib.Redis.from_url(
+        settings.redis.url,
+        socket_timeout=settings.redis.socket_timeout,
+        socket_connect_timeout=settings.redis.socket_timeout,
+    )
+    return WeChatApi(settings, redis)
 
 
 def _as_dict(result: Any, path: str) -> dict[str, Any]:

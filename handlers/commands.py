@@ -108,4 +108,30 @@ class RegisterArrival:
     consultant: str | None = None  # 置业顾问
 
 
-Command = Bind | FileClients | Query | Cancel | Help | ReportVisit | RegisterArrival
+@dataclass(frozen=True)
+class DayVisits:
+    """``今日`` (menu ``STAFF_TODAY``): the day's expected and reported visits (staff)."""
+
+
+@dataclass(frozen=True)
+class ChannelStats:
+    """``统计`` (menu ``STAFF_STATS``): per distributor, today and this week (managers)."""
+
+
+@dataclass(frozen=True)
+class PendingArrivals:
+    """Menu ``STAFF_PENDING``: arrivals awaiting approval (the approvals helper's list)."""
+
+
+Command = (
+    Bind
+    | FileClients
+    | Query
+    | Cancel
+    | Help
+    | ReportVisit
+    | RegisterArrival
+    | DayVisits
+    | ChannelStats
+    | PendingArrivals
+)

@@ -22,7 +22,9 @@ from datetime import datetime
 from handlers.commands import (
     Bind,
     Cancel,
+    ChannelStats,
     Command,
+    DayVisits,
     Help,
     ParseError,
     ParseProblem,
@@ -66,6 +68,7 @@ class Verb:
     usage: str | None = None  # shown after a mistake and for 帮助 <verb>
     summary: str | None = None  # its line in the general help; None = not listed
     synonyms: tuple[str, ...] = ()  # other words for it (matched lower-case)
+    staff_summary: str | None = None  # its line in the staff's help; None = not listed
 
 
 def parse(text: str, now: datetime) -> Command | ParseError:
@@ -261,6 +264,16 @@ def _arrival_extras(
     return when[0], remote, consultant
 
 
+def _parse_day(args: Tokens, now: datetime) -> DayVisits:
+    """``今日`` (staff): words after it are ignored, there is nothing to choose."""
+    return DayVisits()
+
+
+def _parse_stats(args: Tokens, now: datetime) -> ChannelStats:
+    """``统计`` (managers)."""
+    return ChannelStats()
+
+
 # ---------------------------------------------------------------- the registry
 
 #: Every verb, in the order the general help lists them.
@@ -290,6 +303,7 @@ REGISTRY: tuple[Verb, ...] = (
         _flat(_parse_query),
         usage="查询（我的客户）、查询 2 或 查询 第2页（翻页）、查询 138****5678",
         summary="我的客户：查询（或 查询 2 翻页、查询 手机号）",
+        staff_summary="查客户：查询 手机号（11位或 138****5678）；只发「查询」即今日到访",
     ),
     Verb(
         "取消",
@@ -303,7 +317,12 @@ REGISTRY: tuple[Verb, ...] = (
         usage="绑定 邀请码 姓名\n例如：绑定 K7M2Q9XD 王小明",
         summary="绑定：绑定 邀请码 姓名",
     ),
-    Verb("帮助", _flat(_parse_help), synonyms=("help", "?", "？")),
+    Verb(
+        "帮助",
+        _flat(_parse_help),
+        synonyms=("help", "?", "？"),
+        staff_summary="本帮助：帮助",
+    ),
     Verb(
         "到访",
         _flat(_parse_arrival),
@@ -312,6 +331,20 @@ REGISTRY: tuple[Verb, ...] = (
             "例如：到访 #12 13812345678、到访 #12 13812345678 14:30 异地 顾问 李娜\n"
             "没有编号时：到访 项目 客户姓名 11位手机号"
         ),
+        staff_summary="登记到访：到访 #编号 11位手机号 [时间] [本地/异地] [顾问 姓名]",
+    ),
+    Verb(
+        "今日",
+        _flat(_parse_day),
+        usage="今日（本项目今天预计和已带看的到访）",
+        staff_summary="今日到访：今日",
+        synonyms=("今日到访",),
+    ),
+    Verb(
+        "统计",
+        _flat(_parse_stats),
+        usage="统计（各分销商今日、本周的报备、到访与有效率，案场经理使用）",
+        staff_summary="渠道统计：统计（案场经理）",
     ),
 )
 

@@ -2,7 +2,7 @@
 
 Which roles may run a command is declared here, where the command is registered
 (``ROUTES``), and nowhere else. A command may have several routes, one per audience
-(an agent's ``查询`` lists their filings; staff get their own answer later): the first
+(an agent's ``查询`` lists their filings; staff find their projects' clients): the first
 route whose roles the sender holds runs.
 
 Agent routes run without asking who the sender is first: the agent's handler identifies
@@ -25,10 +25,13 @@ from handlers import agent, replies, staff
 from handlers.commands import (
     Bind,
     Cancel,
+    ChannelStats,
     Command,
+    DayVisits,
     FileClients,
     Help,
     ParseError,
+    PendingArrivals,
     Query,
     RegisterArrival,
     ReportVisit,
@@ -62,9 +65,14 @@ ROUTES: tuple[Route, ...] = (
     Route(Bind, agent.bind, ANYONE),
     Route(FileClients, agent.file_clients, AGENTS),
     Route(Query, agent.query, AGENTS),
+    Route(Query, staff.query, STAFF),
     Route(Cancel, agent.cancel, AGENTS),
     Route(ReportVisit, agent.report_visit, AGENTS),
     Route(RegisterArrival, staff.register_arrival, STAFF),
+    Route(DayVisits, staff.day_visits, STAFF),
+    Route(ChannelStats, staff.channel_stats, MANAGERS),
+    Route(PendingArrivals, staff.pending_arrivals, STAFF),  # the approvals helper's list
+    Route(Help, staff.show_help, STAFF),
     Route(Help, agent.show_help, ANYONE),
 )
 
@@ -72,11 +80,16 @@ BY_COMMAND: dict[type, tuple[Route, ...]] = {}
 for _route in ROUTES:
     BY_COMMAND[_route.command] = (*BY_COMMAND.get(_route.command, ()), _route)
 
-# Menu buttons send fixed EventKeys; each is the same command as its text.
+# Menu buttons send fixed EventKeys; each is the same command as its text, routed by the
+# sender's role like the text (the menus themselves: menu.example.toml, bot/menu.py).
 MENU_KEYS: dict[str, Any] = {
     "AGENT_CLIENTS": Query(),
     "AGENT_FORMAT": Help(topic="报备"),
     "AGENT_HELP": Help(),
+    "STAFF_PENDING": PendingArrivals(),
+    "STAFF_TODAY": DayVisits(),
+    "STAFF_STATS": ChannelStats(),
+    "STAFF_HELP": Help(),
 }
 
 
@@ -98,10 +111,8 @@ def handle_parsed(command: Command | ParseError, services: Services, inbound: In
 
 
 def handle_click(key: str, services: Services, inbound: Inbound) -> str:
-    command = MENU_KEYS.get(key)
-    if command is None:
-        return replies.help_text()
-    return dispatch(command, services, inbound)
+    """A button's key; an unknown one (an old menu still shown) gets the sender's help."""
+    return dispatch(MENU_KEYS.get(key, Help()), services, inbound)
 
 
 def dispatch(command: Any, services: Services, inbound: Inbound) -> str:

@@ -14,10 +14,18 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models import outbox
 from models.accounts import log_decision
 from models.entities import Agent, Distributor, InviteCode, Project, Staff
 from models.errors import InvalidInvite
-from models.policy import BindingFacts, Reason, Ruling, binding_stands, decide_binding
+from models.policy import (
+    BindingFacts,
+    PushKind,
+    Reason,
+    Ruling,
+    binding_stands,
+    decide_binding,
+)
 from models.policy.access import AGENT_INVITE
 
 
@@ -125,6 +133,12 @@ def _bind_staff(
         session.add(staff)
     else:
         staff.role, staff.name, staff.bound_at = invite.role, name, now
+    session.flush()
+    # The staff menu matches a WeChat tag: the sender tags them, off the webhook's path.
+    outbox.enqueue(
+        session, kind=PushKind.STAFF_TAG, subject=f"staff:{staff.id}", due_day=now.date(),
+        openid=openid, text="", fields={}, send_after=now, now=now,
+    )  # fmt: skip
     project = session.get(Project, invite.project_id)
     assert project is not None
     return Binding("staff", name, project.name, invite.role)

@@ -257,6 +257,20 @@ class PushSettings(BaseModel):
         return _off_when_zero(self.backoff_max_seconds)
 
 
+class MenuSettings(BaseModel):
+    """The Official Account's menus (``flask --app bot menu push``) and the staff tag.
+
+    ``file`` is the operator's menu definition (TOML; a relative path is looked up in the
+    working directory, then in the repository); ``staff_tag`` is the WeChat user tag the
+    staff's personalised menu matches: staff get it when they bind.
+    """
+
+    model_config = SECTION
+
+    file: Annotated[str, Field(min_length=1)] = "menu.example.toml"
+    staff_tag: Annotated[str, Field(min_length=1, max_length=30)] = "案场人员"
+
+
 def _policy(values: Any) -> Policy:
     """The ``[policy]`` section is checked by the rule book's own ``Policy``, key by key."""
     if isinstance(values, Policy):
@@ -289,6 +303,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = SchedulerSettings()
     pushes: PushSettings = PushSettings()
     staff: StaffSettings = StaffSettings()
+    menu: MenuSettings = MenuSettings()
     policy: Annotated[Policy, PlainValidator(_policy), PlainSerializer(Policy.as_dict)] = Policy()
 
     @classmethod

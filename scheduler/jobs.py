@@ -1,6 +1,7 @@
 """Jobs: scans of what is due, idempotent, each in its own transaction.
 
-R4's and R8's reminders and ends live in ``scheduler.reminders``; each job takes ``now``
+R4's and R8's reminders and ends live in ``scheduler.reminders``, the managers' morning
+digest in ``scheduler.digest``; each job takes ``now``
 so a test can run it at any instant, and running a job twice does nothing twice.
 """
 
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 from models import audit, message_log
 from models.db import make_session_factory
 from models.services import Services
+from scheduler.digest import morning_digest
 from scheduler.reminders import end_protections, remind_protections
 
 logger = logging.getLogger(__name__)
@@ -40,4 +42,5 @@ JOBS: dict[str, Job] = {
     "purge-dedup": purge_dedup,
     "end-protections": end_protections,  # R4 lapses, R8 expiries (before the reminders)
     "remind-protections": remind_protections,  # R4, R8 reminders
+    "morning-digest": morning_digest,  # managers: pending approvals, today's visits
 }

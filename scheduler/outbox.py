@@ -46,6 +46,7 @@ from bot.wechat import (
     WeChatApi,
 )
 from models import clock, push_delivery
+from models.policy import NOT_MESSAGES
 from models.push_delivery import Claimed, Settlement
 from models.push_entities import PushKind, PushStatus
 from models.services import Services
@@ -74,7 +75,11 @@ class Pacer:
 
 def kinds_without_template(settings: Settings) -> list[str]:
     """Push kinds that go as customer-service texts, which a quiet agent never receives."""
-    return [kind.value for kind in PushKind if kind.value not in settings.pushes.templates]
+    return [
+        kind.value
+        for kind in PushKind
+        if kind.value not in settings.pushes.templates and kind not in NOT_MESSAGES
+    ]
 
 
 def warn_kinds_without_template(settings: Settings) -> None:
@@ -152,6 +157,21 @@ class Sender:
         self.limits = services.settings.pushes
         self.api = api or WeChatApi(services.settings, _redis(services.settings))
         self.pacer = Pacer(self.limits.rate)
+        self.staff_tag: int | None = None  # the staff menu's tag id, found or made once
+
+    def tag_staff(self, pushes: list[Claimed]) -> dict[int, Settlement]:
+        """Staff just bound get the staff menu's tag: one call per batch (WeChat takes 50
+        openids a call; ``tag_users`` splits longer lists). A failure settles the batch by
+        WeChat's error code, as a send would."""
+        now = clock.now(self.services.tz)
+        try:
+            if self.staff_tag is None:
+                self.staff_tag = self.api.ensure_tag(self.services.settings.menu.staff_tag)
+            self.api.tag_users(self.staff_tag, list(dict.fromkeys(p.openid for p in pushes)))
+        except DeliveryError as error:
+            self.staff_tag = None  # a tag deleted in the admin console is found or made again
+            return {p.id: judge(error, p, now, self.limits, self.services.tz) for p in pushes}
+        return {p.id: Settlement(PushStatus.SENT, "tagged") for p in pushes}
 
     def batch_size(self) -> int:
         """A batch the pacer lets through in half a lease, so no claim runs out mid-batch."""
@@ -189,8 +209,10 @@ class Sender:
         size = self.batch_size()
         delivered = 0
         while batch := push_delivery.claim(engine, clock.now(tz), size, lease):
+            tags = [push for push in batch if push.kind == PushKind.STAFF_TAG]
+            settled = self.tag_staff(tags) if tags else {}
             for push in batch:
-                result = self.send_one(push)
+                result = settled.get(push.id) or self.send_one(push)
                 push_delivery.settle(engine, push.id, clock.now(tz), result)
                 delivered += result.status == PushStatus.SENT
         return delivered

@@ -151,6 +151,16 @@ def _register_menus(app: Flask, state: FakeState) -> None:
                 {"menu": state.menus["menu"], "conditionalmenu": list(state.menus["conditional"])}
             )
 
+    @app.post("/cgi-bin/menu/delconditional")
+    def menu_delconditional() -> Response:
+        menuid = str((json_body() or {}).get("menuid") or "")
+        with state.lock:
+            kept = [m for m in state.menus["conditional"] if m["menuid"] != menuid]
+            if len(kept) == len(state.menus["conditional"]):
+                return _error(65303, "there is no selfmenu, please create selfmenu first")
+            state.menus["conditional"] = kept
+        return _ok()
+
     @app.get("/cgi-bin/menu/delete")
     def menu_delete() -> Response:
         with state.lock:
@@ -193,6 +203,7 @@ def _register_tags(app: Flask, state: FakeState) -> None:
             if not openids or len(openids) > 50:
                 return _error(40032, "invalid openid list size")
             tag["openids"].update(openids)
+            state.tag_batches.append(list(openids))
         return _ok()
 
 

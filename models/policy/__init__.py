@@ -21,7 +21,9 @@ from models.policy.dates import (
     reminder_days,
     renewal_window_start,
     renewed_end,
+    start_of_day,
     visit_protection_end,
+    week_start,
     whole_minute,
 )
 from models.policy.rules import (
@@ -44,6 +46,7 @@ from models.policy.rules import (
     resumed_protection,
 )
 from models.policy.states import (
+    NOT_MESSAGES,
     PROTECTING,
     REMINDER_KINDS,
     STAFF_ROLES,
@@ -63,6 +66,7 @@ __all__ = [
     "KNOWN_SOURCES",
     "RULE_OF",
     "STATUS_WORDS",
+    "NOT_MESSAGES",
     "PROTECTING",
     "Actor",
     "BindingFacts",
@@ -106,6 +110,8 @@ __all__ = [
     "renewed_end",
     "resumed_protection",
     "span_words",
+    "start_of_day",
+    "week_start",
     "visit_protection_end",
     "whole_minute",
 ]

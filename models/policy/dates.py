@@ -23,6 +23,16 @@ def local_day(moment: datetime, tz: ZoneInfo) -> date:
     return moment.astimezone(tz).date()
 
 
+def week_start(day: date) -> date:
+    """The Monday of ``day``'s week (staff statistics: "this week" starts on Monday)."""
+    return day - timedelta(days=day.weekday())
+
+
+def start_of_day(day: date, tz: ZoneInfo) -> datetime:
+    """The first instant of ``day`` in ``tz``."""
+    return datetime.combine(day, time(), tzinfo=tz)
+
+
 def filing_protection_end(filed_at: datetime, policy: Policy, tz: ZoneInfo) -> datetime:
     """R4: 自次日起7天: filed 11-22 10:00 -> protected until 11-29 23:59:59."""
     return end_of_day(local_day(filed_at, tz) + timedelta(days=policy.filing_protection_days), tz)

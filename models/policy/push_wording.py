@@ -100,3 +100,60 @@ def end_message(ruling: EndRuling, facts: PushFacts) -> tuple[str, dict[str, str
         return text, _fields(facts, "报备已失效")
     status = "保护期满 已转公客" if ruling.public else "保护期满 已结束"
     return f"到访保护已结束：{_who(facts)}，{why}。", _fields(facts, status)
+
+
+# ---------------------------------------------------------------- a manager's morning
+
+DIGEST_MAX_VISITS = 15  # listed one a line; the rest are counted, so the text stays short
+
+
+@dataclass(frozen=True)
+class DayVisit:
+    """A visit expected on the day, as staff see it (a masked phone only)."""
+
+    number: int  # the filing's number
+    project_name: str
+    at: datetime  # expected arrival, in the project's time zone
+    company: str
+    agent: str
+    client_name: str
+    phone_mask: str
+    reported: bool  # the agent sent 带看 for this time (else the filing's own time, R5)
+
+
+@dataclass(frozen=True)
+class DigestFacts:
+    """One manager's morning in one project."""
+
+    project_name: str
+    day: date
+    pending: int  # arrivals awaiting the manager's approval
+    visits: tuple[DayVisit, ...]
+
+
+def visit_line(visit: DayVisit) -> str:
+    """``10:00 #12 张三 138****5678 甲公司/王小明 已带看``: the same line in replies."""
+    how = "已带看" if visit.reported else "报备预计"
+    return (
+        f"{visit.at:%H:%M} #{visit.number} {visit.client_name} {visit.phone_mask} "
+        f"{visit.company}/{visit.agent} {how}"
+    )
+
+
+def digest_message(facts: DigestFacts) -> tuple[str, dict[str, str]]:
+    """The morning digest to a project's manager, as text and template values."""
+    lines = [
+        f"{facts.project_name} {_day(facts.day)} 晨报",
+        f"待审核到访：{facts.pending} 条" + ("（请点菜单「待审核」处理）" if facts.pending else ""),
+        f"今日预计到访：{len(facts.visits)} 位",
+    ]
+    lines += [visit_line(visit) for visit in facts.visits[:DIGEST_MAX_VISITS]]
+    if len(facts.visits) > DIGEST_MAX_VISITS:
+        lines.append(f"……共{len(facts.visits)}位，完整列表请点菜单「今日到访」")
+    fields = {
+        "project": facts.project_name,
+        "day": _day(facts.day),
+        "pending": f"{facts.pending}条",
+        "visits": f"{len(facts.visits)}位",
+    }
+    return "\n".join(lines), {key: fit(value) for key, value in fields.items()}

@@ -73,6 +73,12 @@ class PushKind(StrEnum):
     VISIT_END_REMINDER = "visit_end_reminder"  # R8: 7 and 1 days before the end
     VISIT_ENDED = "visit_ended"  # R8: the day after the end (公客)
     RULING = "ruling"  # an answer to someone's act (approval, ruling): at once
+    MORNING_DIGEST = "morning_digest"  # a manager's morning: pending approvals, today's visits
+    STAFF_TAG = "staff_tag"  # not a message: the sender tags a bound staff member (their menu)
+
+
+#: Outbox rows that are no message to anyone: no template, no text, never "undelivered" words.
+NOT_MESSAGES = frozenset({PushKind.STAFF_TAG})
 
 
 #: The reminders: dropped, never sent, when their protection ends before they go out.

@@ -77,9 +77,9 @@ def test_interactive_simulate_as_staff_stays_the_staff_user_after_the_demo_bindi
 
     assert result.exit_code == 0, result.output
     assert result.output.count("绑定成功") == 2  # the manager and the agent
-    # the typed 查询 came from the staff user, who is told it is an agents' command: not the
-    # agent, who would have been shown a filings list
-    assert "o_demo_staff> 该指令供分销商经纪人使用" in result.output
+    # the typed 查询 came from the staff user, who gets the staff's answer (the day's
+    # visits, issue 17): not the agent, who would have been shown a filings list
+    assert "o_demo_staff> 今天（" in result.output and "我的客户" not in result.output
 
 
 @dataclass
