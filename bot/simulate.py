@@ -22,7 +22,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from bot.simulator import WeChatSimulator, flask_transport, http_transport
+from bot.simulator import Reply, WeChatSimulator, flask_transport, http_transport
 from models import accounts, clock
 from models.db import make_session_factory
 from models.entities import Distributor, Project
@@ -137,7 +137,7 @@ def _push_text(payload: dict) -> str:
 @with_appcontext
 def simulate(url: str, openid: str, demo: bool, fake_url: str, lines: tuple[str, ...]) -> None:
     """Type messages as WeChat users; '/as OPENID' switches user, '/click KEY' clicks,
-    '/wait [SECONDS]' waits for a push."""
+    '/photo' sends a picture, '/wait [SECONDS]' waits for a push."""
     wechat = current_app.extensions["baobei"]["settings"].wechat
     transport = http_transport(url) if url else flask_transport(current_app.test_client())
     sim = WeChatSimulator(wechat.token, wechat.app_id, wechat.encoding_aes_key or None, transport)
@@ -179,16 +179,18 @@ class Conversation:
         elif line == "/wait" or line.startswith("/wait "):
             self.pushes.wait(_seconds(line[5:].strip()))
         elif line:
-            self._send(line)
+            self._show(self._send(line))
         sys.stdout.flush()
         return True
 
-    def _send(self, line: str) -> None:
-        reply = (
-            self.sim.click(self.openid, line[7:].strip())
-            if line.startswith("/click ")
-            else self.sim.say(self.openid, line)
-        )
+    def _send(self, line: str) -> Reply:
+        if line.startswith("/click "):
+            return self.sim.click(self.openid, line[7:].strip())
+        if line == "/photo":  # a picture, as staff send the signed 来访客户确认单
+            return self.sim.send(self.sim.image_xml(self.openid))
+        return self.sim.say(self.openid, line)
+
+    def _show(self, reply: Reply) -> None:
         if reply.status != 200:
             click.echo(f"  HTTP {reply.status}: {reply.raw.decode(errors='replace')}", err=True)
         click.echo(reply.text or "  (no reply: success)")

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from models import audit, message_log
 from models.db import make_session_factory
 from models.services import Services
+from scheduler.evidence import fetch_and_attach_photos
 from scheduler.reminders import end_protections, remind_protections
 
 logger = logging.getLogger(__name__)
@@ -40,4 +41,5 @@ JOBS: dict[str, Job] = {
     "purge-dedup": purge_dedup,
     "end-protections": end_protections,  # R4 lapses, R8 expiries (before the reminders)
     "remind-protections": remind_protections,  # R4, R8 reminders
+    "fetch-photos": fetch_and_attach_photos,  # staff photos: fetched, stored, attached (R5)
 }

@@ -121,6 +121,15 @@ def test_simulate_demo_binds_a_front_desk_and_a_manager_who_get_staff_answers(
     assert "您还没有绑定" not in result.output
 
 
+def test_simulate_photo_sends_a_picture_the_demo_desk_is_told_will_join_its_arrival(
+    cli: Callable[..., Any],
+) -> None:
+    result = cli("simulate", "--demo", "--as", "o_demo_desk", "--say", "/photo")
+
+    assert result.exit_code == 0, result.output
+    assert "o_demo_desk> /photo\n已收到照片。请在10分钟内登记到访" in result.output
+
+
 def test_simulate_wait_without_the_fake_api_says_it_needs_it(cli: Callable[..., Any]) -> None:
     result = cli("simulate", "--say", "/wait 0.1")
 
@@ -213,6 +222,7 @@ def test_readme_walk_through_ends_with_the_visit_approved_and_the_agents_push_sh
     assert "到访报备成功" in shown, shown
     arrival = shown.split("o_demo_desk> ")[1]
     assert "有效" in arrival and "自然到访" not in arrival, shown
+    assert "已收到照片，将作为来访客户确认单附在 #" in shown, shown  # the signed form's photo
     arrived = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     until = (arrived + timedelta(days=44)).isoformat()  # 45 days, the arrival day as day 1
     pushed = [line for line in shown.splitlines() if line.startswith("  [push to o_demo_agent]")]
