@@ -26,13 +26,12 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models import clock
-from models.accounts import log_decision
 from models.arrival_entities import Arrival
 from models.db import make_session_factory, table_of
-from models.entities import Staff
+from models.entities import DecisionLogEntry, Staff
 from models.evidence_entities import ArrivalPhoto, PhotoStatus
 from models.policy.evidence import PhotoOutcome, PhotoRuling, Registered, attach_ruling
-from models.privacy import mask_digits
+from models.privacy import mask_digits, scrub, scrub_json
 
 logger = logging.getLogger(__name__)
 PHOTOS = table_of(ArrivalPhoto)
@@ -257,19 +256,27 @@ def _log(
     arrival: Arrival | None,
     window: timedelta | None = None,
 ) -> None:
+    """Keep the photo's fate in the decision log (R12), its sha256 exactly as computed.
+
+    ``log_decision`` would pass every fact through the phone scrubber, which reads a run of
+    eleven decimal digits starting with 1 inside a hex digest as a phone (about one hash in
+    forty) and would mask the evidence's own fingerprint; the digest is ours, not typed
+    text, so it is kept as is and only the other facts are scrubbed."""
+    digest = facts.pop("sha256", None)
     minutes = int(window.total_seconds() // 60) if window is not None else None
-    log_decision(
-        session,
-        now,
-        "scheduler",
-        "arrival_photo",
-        subject,
-        ruling.rule,
-        ruling.outcome,
-        ruling.explanation(window),
-        facts,
-        arrival.project_id if arrival is not None else None,
-        {"photo_window_minutes": minutes} if minutes is not None else None,
+    session.add(
+        DecisionLogEntry(
+            at=now,
+            actor="scheduler",
+            action="arrival_photo",
+            subject=subject,
+            rule=ruling.rule,
+            outcome=ruling.outcome,
+            explanation=scrub(ruling.explanation(window)),
+            facts={**scrub_json(facts), **({"sha256": digest} if digest else {})},
+            project_id=arrival.project_id if arrival is not None else None,
+            policy={"photo_window_minutes": minutes} if minutes is not None else None,
+        )
     )
 
 

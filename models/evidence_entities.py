@@ -20,6 +20,7 @@ from enum import StrEnum
 from sqlalchemy import Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
+from models.arrival_entities import Arrival
 from models.db import AwareDateTime, Base
 from models.entities import Id
 
@@ -62,3 +63,8 @@ class ArrivalPhoto(Base):
     content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     arrival_id: Mapped[int | None] = mapped_column(Id, index=True)  # once attached
     decided_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
+
+
+# The photo rule's lookup, on the webhook's path: a staff member's arrivals around an
+# instant. Declared beside its only reader, on the arrivals table; migration 0010 builds it.
+Index("ix_arrivals_staff_registered", Arrival.staff_id, Arrival.registered_at)
