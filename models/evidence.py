@@ -228,23 +228,30 @@ def _link_one(
         if photo is None:
             return False  # another scheduler settled it first
         arrival = arrivals.get(ruling.arrival_id) if ruling.arrival_id is not None else None
-        facts = {
-            "photo_id": photo_id,
-            "sha256": photo.sha256,
-            "size": photo.size,
-            "media_id": photo.media_id,
-            "sent_at": sent_at.isoformat(),
-            "window_minutes": int(window.total_seconds() // 60),
-        }
-        if arrival is not None:
-            facts |= {
-                "filing_id": arrival.filing_id,
-                "registered_at": arrival.registered_at.isoformat(),
-            }
         subject = f"arrival:{arrival.id}" if arrival is not None else f"photo:{photo_id}"
+        facts = _link_facts(photo_id, photo, sent_at, arrival)
         _log(session, now, subject, ruling, facts, arrival, window)
     logger.info("photo %s %s (arrival %s)", photo_id, status, ruling.arrival_id)
     return True
+
+
+def _link_facts(
+    photo_id: int, photo: Any, sent_at: datetime, arrival: Arrival | None
+) -> dict[str, Any]:
+    """What the decision log keeps of a photo's linking: the file's fingerprint and times."""
+    facts = {
+        "photo_id": photo_id,
+        "sha256": photo.sha256,
+        "size": photo.size,
+        "media_id": photo.media_id,
+        "sent_at": sent_at.isoformat(),
+    }
+    if arrival is not None:
+        facts |= {
+            "filing_id": arrival.filing_id,
+            "registered_at": arrival.registered_at.isoformat(),
+        }
+    return facts
 
 
 def _log(

@@ -29,8 +29,8 @@ from bot import create_app
 from bot.fakeapi import FakeState, FakeWeChatServer
 from bot.simulator import WeChatSimulator, flask_transport
 from models import migrate
-from models.db import Base
 from models.arrival_entities import Arrival  # noqa: F401  (registers the arrivals table)
+from models.db import Base
 from models.evidence_entities import ArrivalPhoto  # noqa: F401  (registers the photos table)
 from models.push_entities import Push  # noqa: F401  (registers the outbox tables)
 
