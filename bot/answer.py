@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.dedup import MessageDedup, dedup_key
 from bot.rate_limit import RateLimit
-from handlers import replies, router
+from handlers import evidence, replies, router
 from handlers.context import Inbound
 from models import push_delivery
 from models.privacy import scrub
@@ -28,7 +28,7 @@ from models.services import Services
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-TEXTUAL_TYPES = {"text", "event"}  # what a sender types or clicks counts against the limit
+TEXTUAL_TYPES = {"text", "event", "image"}  # what a sender types, clicks or sends counts
 
 
 class Answerer:
@@ -102,6 +102,8 @@ def route(message: Any, parsed: Any, services: Services, inbound: Inbound) -> st
     """The handler's reply to a text or a click; None for events that need no answer."""
     if message.type == "text":
         return router.handle_parsed(parsed, services, inbound)
+    if message.type == "image":  # staff's evidence photos; anyone else: UNSUPPORTED
+        return evidence.receive_photo(message, services, inbound)
     if message.type != "event":
         return replies.UNSUPPORTED
     event = (message.event or "").lower()

@@ -3,14 +3,18 @@
 Every message is built, signed and (in safe mode) encrypted exactly as WeChat does by
 ``bot.simulator``, posted to the webhook (in-process, or ``--url`` of a running server),
 and the decrypted reply is printed. ``--demo`` creates a demo project and distributor and
-binds the two demo users, so a newcomer can file a client at once. With ``--fake-url`` the
-pushes the service sent through the local fake WeChat API are shown after each message.
+binds three demo users: an agent, a front desk and a manager, so a newcomer can file a
+client, register its arrival and approve it at once. With ``--fake-url`` the pushes the
+service sent through the local fake WeChat API are shown after each message, and
+``/wait`` waits for the next one (the scheduler drains the outbox every few seconds).
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import click
 import requests
@@ -18,40 +22,101 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from bot.simulator import WeChatSimulator, flask_transport, http_transport
+from bot.simulator import Reply, WeChatSimulator, flask_transport, http_transport
 from models import accounts, clock
 from models.db import make_session_factory
 from models.entities import Distributor, Project
+from models.policy import Policy
 
 DEMO_AGENT = "o_demo_agent"
-DEMO_STAFF = "o_demo_staff"
+DEMO_STAFF = "o_demo_staff"  # the demo project's manager
+DEMO_DESK = "o_demo_desk"  # the demo project's front desk
 DEMO_PROJECT = ("DEMO", "演示楼盘")
 DEMO_DISTRIBUTOR = "演示房产经纪有限公司"
+# The demo takes local clients without advance notice (R2), so an arrival registered
+# minutes after the filing is a valid visit and the walk-through can end in an approval.
+DEMO_POLICY = {"local_notice_minutes": 0}
+WAIT_SECONDS = 15.0  # /wait's default: longer than the scheduler's outbox poll (10 s)
 
 
-def _demo_codes() -> tuple[str, str]:
-    """Make sure the demo project and distributor exist; fresh invite codes for both."""
+@dataclass(frozen=True)
+class DemoCodes:
+    """Fresh invite codes for the three demo users."""
+
+    agent: str
+    manager: str
+    desk: str
+
+
+def _demo_codes() -> DemoCodes:
+    """Make sure the demo project (with its policy) and distributor exist; fresh codes."""
     services = current_app.extensions["baobei"]["services"]
     now = clock.now(services.tz)
     with make_session_factory(services.engine).begin() as session:
-        if session.scalar(select(Project).where(Project.code == DEMO_PROJECT[0])) is None:
+        project = session.scalar(select(Project).where(Project.code == DEMO_PROJECT[0]))
+        if project is None:
             defaults = services.settings.policy.as_dict()
-            accounts.add_project(session, *DEMO_PROJECT, {}, defaults, now)
+            accounts.add_project(session, *DEMO_PROJECT, DEMO_POLICY, defaults, now)
+        elif _differs(Policy.from_stored(project.policy).as_dict(), DEMO_POLICY):
+            accounts.set_project_policy(session, DEMO_PROJECT[0], DEMO_POLICY, now)
         if session.scalar(select(Distributor).where(Distributor.name == DEMO_DISTRIBUTOR)) is None:
             accounts.add_distributor(session, DEMO_DISTRIBUTOR, now)
-        agent_code = accounts.agent_invite(session, DEMO_DISTRIBUTOR, now)
-        staff_code = accounts.staff_invite(session, DEMO_PROJECT[0], "manager", now)
-    return agent_code, staff_code
+        return DemoCodes(
+            agent=accounts.agent_invite(session, DEMO_DISTRIBUTOR, now),
+            manager=accounts.staff_invite(session, DEMO_PROJECT[0], "manager", now),
+            desk=accounts.staff_invite(session, DEMO_PROJECT[0], "frontdesk", now),
+        )
 
 
-def _show_pushes(fake_url: str, seen: int) -> int:
-    try:
-        sent = requests.get(f"{fake_url}/_fake/sent", timeout=2).json()
-    except (requests.RequestException, ValueError):
-        return seen
-    for push in sent[seen:]:
-        click.echo(f"  [push to {push.get('touser')}] {_push_text(push.get('payload') or {})}")
-    return len(sent)
+def _differs(stored: dict, wanted: dict) -> bool:
+    return any(stored.get(key) != value for key, value in wanted.items())
+
+
+def demo_script(codes: DemoCodes, openid: str) -> list[str]:
+    """The demo's bindings, through the webhook like any user's, then back to ``--as``."""
+    return [
+        f"/as {DEMO_STAFF}",
+        f"绑定 {codes.manager} 李经理",
+        f"/as {DEMO_DESK}",
+        f"绑定 {codes.desk} 陈前台",
+        f"/as {DEMO_AGENT}",
+        f"绑定 {codes.agent} 王小明",
+        *([f"/as {openid}"] if openid != DEMO_AGENT else []),
+    ]
+
+
+class PushWatch:
+    """The pushes the fake WeChat API received, each shown once (none without a URL)."""
+
+    def __init__(self, fake_url: str) -> None:
+        self.fake_url = fake_url
+        self.seen = 0
+
+    def show_new(self) -> int:
+        """Print the pushes that arrived since the last look; how many there were."""
+        if not self.fake_url:
+            return 0
+        try:
+            sent = requests.get(f"{self.fake_url}/_fake/sent", timeout=2).json()
+        except (requests.RequestException, ValueError):
+            return 0
+        fresh = sent[self.seen :]
+        for push in fresh:
+            click.echo(f"  [push to {push.get('touser')}] {_push_text(push.get('payload') or {})}")
+        self.seen = len(sent)
+        return len(fresh)
+
+    def wait(self, seconds: float) -> None:
+        """Wait until at least one push arrives, or ``seconds`` pass."""
+        if not self.fake_url:
+            click.echo("  (/wait needs --fake-url: pushes are read from the fake WeChat API)")
+            return
+        deadline = time.monotonic() + seconds
+        while not self.show_new():
+            if time.monotonic() >= deadline:
+                click.echo(f"  (no push within {seconds:g} s)")
+                return
+            time.sleep(0.3)
 
 
 def _push_text(payload: dict) -> str:
@@ -71,55 +136,69 @@ def _push_text(payload: dict) -> str:
 @click.option("--say", "lines", multiple=True, help="send these messages and exit")
 @with_appcontext
 def simulate(url: str, openid: str, demo: bool, fake_url: str, lines: tuple[str, ...]) -> None:
-    """Type messages as WeChat users; '/as OPENID' switches user, '/click KEY' clicks."""
+    """Type messages as WeChat users; '/as OPENID' switches user, '/click KEY' clicks,
+    '/photo' sends a picture, '/wait [SECONDS]' waits for a push."""
     wechat = current_app.extensions["baobei"]["settings"].wechat
     transport = http_transport(url) if url else flask_transport(current_app.test_client())
     sim = WeChatSimulator(wechat.token, wechat.app_id, wechat.encoding_aes_key or None, transport)
-    script = list(lines)
-    if demo:
-        agent_code, staff_code = _demo_codes()
-        script = [
-            f"/as {DEMO_STAFF}",
-            f"绑定 {staff_code} 李经理",
-            f"/as {DEMO_AGENT}",
-            f"绑定 {agent_code} 王小明",
-            *([f"/as {openid}"] if openid != DEMO_AGENT else []),  # back to --as
-            *script,
-        ]
-    interactive = not lines
-    seen = 0
+    script = [*(demo_script(_demo_codes(), openid) if demo else []), *lines]
+    session = Conversation(sim, PushWatch(fake_url), openid)
     # The demo's bindings run first in both modes; interactive input follows them.
-    source: Iterator[str] | None = iter(script)
-    while True:
-        if source is not None:
-            line = next(source, None)
-            if line is None:
-                if not interactive:
-                    return
-                source = None
-                continue
-            click.echo(f"{openid}> {line}")
-        else:
-            try:
-                line = input(f"{openid}> ")
-            except EOFError:
-                return
-        line = line.strip()
-        if not line:
-            continue
-        if line in ("/quit", "/exit"):
+    for line in _lines(script, session, interactive=not lines):
+        if not session.perform(line):
             return
+
+
+def _lines(script: list[str], session: Conversation, interactive: bool) -> Iterator[str]:
+    """The script's lines (echoed after the prompt), then the keyboard's until EOF."""
+    for line in script:
+        click.echo(f"{session.openid}> {line}")
+        yield line
+    while interactive:
+        try:
+            yield input(f"{session.openid}> ")
+        except EOFError:
+            return
+
+
+class Conversation:
+    """One user at a time typing into the simulator; ``/as`` changes who."""
+
+    def __init__(self, sim: WeChatSimulator, pushes: PushWatch, openid: str) -> None:
+        self.sim = sim
+        self.pushes = pushes
+        self.openid = openid
+
+    def perform(self, line: str) -> bool:
+        """Act on one typed line; False when the user asked to quit."""
+        line = line.strip()
+        if line in ("/quit", "/exit"):
+            return False
         if line.startswith("/as "):
-            openid = line[4:].strip()
-            continue
-        reply = (
-            sim.click(openid, line[7:].strip())
-            if line.startswith("/click ")
-            else sim.say(openid, line)
-        )
+            self.openid = line[4:].strip()
+        elif line == "/wait" or line.startswith("/wait "):
+            self.pushes.wait(_seconds(line[5:].strip()))
+        elif line:
+            self._show(self._send(line))
+        sys.stdout.flush()
+        return True
+
+    def _send(self, line: str) -> Reply:
+        if line.startswith("/click "):
+            return self.sim.click(self.openid, line[7:].strip())
+        if line == "/photo":  # a picture, as staff send the signed 来访客户确认单
+            return self.sim.send(self.sim.image_xml(self.openid))
+        return self.sim.say(self.openid, line)
+
+    def _show(self, reply: Reply) -> None:
         if reply.status != 200:
             click.echo(f"  HTTP {reply.status}: {reply.raw.decode(errors='replace')}", err=True)
         click.echo(reply.text or "  (no reply: success)")
-        if fake_url:
-            seen = _show_pushes(fake_url, seen)
-        sys.stdout.flush()
+        self.pushes.show_new()
+
+
+def _seconds(typed: str) -> float:
+    try:
+        return float(typed) if typed else WAIT_SECONDS
+    except ValueError:
+        return WAIT_SECONDS

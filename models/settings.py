@@ -19,6 +19,7 @@ import logging
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -269,6 +270,36 @@ class MenuSettings(BaseModel):
 
     file: Annotated[str, Field(min_length=1)] = "menu.example.toml"
     staff_tag: Annotated[str, Field(min_length=1, max_length=30)] = "案场人员"
+class EvidenceSettings(BaseModel):
+    """Staff photos of the signed 来访客户确认单, attached to their arrivals (issue 17)."""
+
+    model_config = SECTION
+
+    photo_window_minutes: OffOrCount = 10
+    media_keep_hours: Count = 72
+    fetch_backoff_seconds: Seconds = 60.0
+    fetch_backoff_max_seconds: OffOrSeconds = 3600.0
+
+    @property
+    def window(self) -> timedelta | None:
+        """How far before or after registering an arrival a photo is attached to it;
+        None = off (staff photos get the text-only reply, nothing is recorded)."""
+        return timedelta(minutes=self.photo_window_minutes) if self.photo_window_minutes else None
+
+    @property
+    def keep(self) -> timedelta:
+        """How long WeChat keeps a user's media: a fetch failing past it is given up."""
+        return timedelta(hours=self.media_keep_hours)
+
+    @property
+    def backoff_base(self) -> timedelta:
+        return timedelta(seconds=self.fetch_backoff_seconds)
+
+    @property
+    def backoff_cap(self) -> timedelta | None:
+        """The longest wait between two fetches; None = the doubling is never capped."""
+        cap = _off_when_zero(self.fetch_backoff_max_seconds)
+        return timedelta(seconds=cap) if cap is not None else None
 
 
 def _policy(values: Any) -> Policy:
@@ -304,6 +335,7 @@ class Settings(BaseSettings):
     pushes: PushSettings = PushSettings()
     staff: StaffSettings = StaffSettings()
     menu: MenuSettings = MenuSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
     policy: Annotated[Policy, PlainValidator(_policy), PlainSerializer(Policy.as_dict)] = Policy()
 
     @classmethod

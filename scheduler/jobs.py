@@ -15,6 +15,7 @@ from models import audit, message_log
 from models.db import make_session_factory
 from models.services import Services
 from scheduler.digest import morning_digest
+from scheduler.evidence import fetch_and_attach_photos
 from scheduler.reminders import end_protections, remind_protections
 
 logger = logging.getLogger(__name__)
@@ -43,4 +44,5 @@ JOBS: dict[str, Job] = {
     "end-protections": end_protections,  # R4 lapses, R8 expiries (before the reminders)
     "remind-protections": remind_protections,  # R4, R8 reminders
     "morning-digest": morning_digest,  # managers: pending approvals, today's visits
+    "fetch-photos": fetch_and_attach_photos,  # staff photos: fetched, stored, attached (R5)
 }
