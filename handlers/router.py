@@ -21,16 +21,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from handlers import agent, replies, staff
+from handlers import agent, approvals, replies, staff
 from handlers.commands import (
+    Approve,
     Bind,
     Cancel,
     Command,
     FileClients,
     Help,
+    ListPending,
+    MarkBulk,
     ParseError,
     Query,
     RegisterArrival,
+    Reject,
     ReportVisit,
 )
 from handlers.context import Inbound
@@ -65,6 +69,10 @@ ROUTES: tuple[Route, ...] = (
     Route(Cancel, agent.cancel, AGENTS),
     Route(ReportVisit, agent.report_visit, AGENTS),
     Route(RegisterArrival, staff.register_arrival, STAFF),
+    Route(Approve, approvals.approve, MANAGERS),
+    Route(Reject, approvals.reject, MANAGERS),
+    Route(MarkBulk, approvals.mark_bulk, MANAGERS),
+    Route(ListPending, approvals.list_pending, STAFF),
     Route(Help, agent.show_help, ANYONE),
 )
 
@@ -77,6 +85,7 @@ MENU_KEYS: dict[str, Any] = {
     "AGENT_CLIENTS": Query(),
     "AGENT_FORMAT": Help(topic="报备"),
     "AGENT_HELP": Help(),
+    "STAFF_PENDING": ListPending(),
 }
 
 

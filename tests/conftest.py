@@ -29,8 +29,8 @@ from bot import create_app
 from bot.fakeapi import FakeState, FakeWeChatServer
 from bot.simulator import WeChatSimulator, flask_transport
 from models import migrate
-from models.db import Base
 from models.arrival_entities import Arrival  # noqa: F401  (registers the arrivals table)
+from models.db import Base
 from models.push_entities import Push  # noqa: F401  (registers the outbox tables)
 
 PG_SERVER = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
