@@ -3,6 +3,7 @@ push delivered at the fake WeChat API by ``scheduler run-once``, and R8 after ap
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,7 +11,10 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.fakeapi import FakeWeChatServer
+from models import approvals
+from models.identity import identify
 from models.policy import PushKind
+from models.services import Services
 from tests.e2e.approvals_support import (
     Travel,
     arrival_rows,
@@ -94,19 +98,20 @@ def test_a_rejection_is_a_natural_visit_and_the_agent_is_told_why(
     number = visited_on_11_22(travel, engine, jia, desk)
     travel(at(11, 22, 16, 0))
     assert "驳回 #编号 理由" in boss.text(f"驳回 #{number}")  # a reason is required
-    reply = boss.text(f"驳回 #{number} 客户表示未接触过该渠道")
+    reply = boss.text(f"驳回 #{number} 客户表示未接触过该渠道 回拨{PHONE}")
     assert f"已驳回 #{number}" in reply and "按自然到访处理" in reply, reply
     assert [a.status for a in arrival_rows(engine)] == ["rejected"]
-    assert arrival_rows(engine)[0].decision_reason == "客户表示未接触过该渠道"
+    assert arrival_rows(engine)[0].decision_reason == "客户表示未接触过该渠道 回拨138****5678"
 
     run_scheduler(cli, travel, at(11, 22, 16, 1))
     (told,) = texts_to(fake_wechat, jia)
     assert told.startswith("到访未通过：") and "客户表示未接触过该渠道" in told
-    assert f"#{number}" in told and "未通过" in jia.text("查询")
+    assert f"#{number}" in told and "未通过" in jia.text("查询") and PHONE not in told
     refused = yi.text(f"报备 P1 张三 {PHONE} 本地 明天 15:00")
     assert "已有自然到访记录" in refused, refused  # known to the site now (R3)
     (decision,) = decisions(engine, "reject")
     assert (decision.rule, decision.outcome) == ("R5", "rejected")
+    assert PHONE not in decision.explanation and PHONE not in str(decision.facts)
 
 
 def test_a_natural_proposal_is_approved_only_as_an_r2_exception_with_a_reason(
@@ -310,3 +315,37 @@ def test_a_revisit_on_12_29_changes_nothing_and_renewals_may_repeat(
     outcomes = [d.outcome for d in decisions(engine, "approve")]
     assert outcomes == ["approved", "revisit_confirmed", "renewed", "renewed"]
     assert due_days(engine, PushKind.RULING)[-1].isoformat() == "2027-02-15"
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_two_managers_at_the_same_moment_approve_and_extend_once(
+    travel: Travel, engine: Engine, cast: Cast, app: Any, jia: Person, desk: Person,
+    boss: Person,
+) -> None:  # fmt: skip
+    number = visited_on_11_22(travel, engine, jia, desk)
+    other = cast.staff("P1", "manager", "钱经理")
+    services: Services = app.extensions["baobei"]["services"]
+    managers = [identify(engine, person.openid) for person in (boss, other)]
+    travel(at(11, 22, 16, 0))
+
+    def both(act: Callable[[Any], approvals.StaffAction]) -> list[approvals.StaffAction]:
+        barrier, done = threading.Barrier(2), []
+
+        def one(who: Any) -> None:
+            barrier.wait()
+            done.append(act(who))
+
+        threads = [threading.Thread(target=one, args=(who,)) for who in managers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return done
+
+    now = at(11, 22, 16, 0)
+    approved = both(lambda who: approvals.approve(engine, who, number, None, now, services.tz))
+    assert sorted(a.ruling is not None for a in approved) == [False, True]
+    extended = both(lambda who: approvals.mark_bulk(engine, who, number, now, services.tz))
+    outcomes = sorted(a.ruling.outcome for a in extended if a.ruling)
+    assert outcomes == ["already_bulk", "bulk_extended"]
+    assert [p.kind for p in protection_rows(engine)] == ["filing", "visit", "bulk"]
