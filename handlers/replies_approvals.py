@@ -25,6 +25,7 @@ DONE_WORDS: dict[Outcome, str] = {
 }
 REFUSED_WORDS = {"approve": "不能通过", "reject": "不能驳回", "bulk": "不能延期"}
 TOLD = "结果已推送给报备经纪人。"
+NOT_TOLD = "报备经纪人已不在该分销商，未推送。"
 
 
 def no_arrival(number: int) -> str:
@@ -45,7 +46,8 @@ def staff_action(action: StaffAction, verb: str) -> str:
     who = f"#{action.number} {action.client_name} {action.phone_mask}"
     if not ruling.ok:
         return f"{REFUSED_WORDS[verb]} {who}：{ruling.explanation()}"
-    return f"{DONE_WORDS[ruling.outcome]} {who}\n{ruling.explanation()}。\n{TOLD}"
+    told = TOLD if action.told else NOT_TOLD
+    return f"{DONE_WORDS[ruling.outcome]} {who}\n{ruling.explanation()}。\n{told}"
 
 
 def pending_list(rows: Sequence[PendingRow], tz: ZoneInfo) -> str:

@@ -41,6 +41,7 @@ class StaffAction:
     client_name: str = ""
     phone_mask: str = ""
     not_manager: bool = False
+    told: bool = False  # the agent's push is queued (they are still with the distributor)
 
 
 @dataclass(frozen=True)
@@ -122,9 +123,10 @@ def approve(
         if ruling.ok:
             _decided(arrival, ArrivalStatus.APPROVED, post, ruling, now, filing)
         _record(session, "approve", arrival, filing, post, ruling, now, policy)
-        if ruling.ok:
-            _tell_agent(session, project, filing, ruling, f"arrival:{arrival.id}", arrival, now, tz)
-        return StaffAction(filing.id, ruling, filing.client_name, filing.phone_mask)
+        told = ruling.ok and _tell_agent(
+            session, project, filing, ruling, f"arrival:{arrival.id}", arrival, now, tz
+        )
+        return StaffAction(filing.id, ruling, filing.client_name, filing.phone_mask, told=told)
 
 
 def reject(
@@ -145,8 +147,10 @@ def reject(
             _natural_visit(session, filing, arrival, now)
         _decided(arrival, ArrivalStatus.REJECTED, post, ruling, now, filing)
         _record(session, "reject", arrival, filing, post, ruling, now, policy)
-        _tell_agent(session, project, filing, ruling, f"arrival:{arrival.id}", arrival, now, tz)
-        return StaffAction(filing.id, ruling, filing.client_name, filing.phone_mask)
+        told = _tell_agent(
+            session, project, filing, ruling, f"arrival:{arrival.id}", arrival, now, tz
+        )
+        return StaffAction(filing.id, ruling, filing.client_name, filing.phone_mask, told=told)
 
 
 def mark_bulk(
@@ -174,7 +178,7 @@ def mark_bulk(
             protections.extended_before(session, filing.client_id),
         )
         ruling = decide.decide_bulk(facts, now, policy, tz)
-        subject = f"filing:{filing.id}"
+        subject, told = f"filing:{filing.id}", False
         if ruling.outcome is Outcome.BULK_EXTENDED and current is not None:
             assert ruling.until is not None
             row = protections.extend(
@@ -182,7 +186,7 @@ def mark_bulk(
                 started_by=current.started_by, now=now, tz=tz,
             )  # fmt: skip
             subject = f"protection:{row.id}"
-            _tell_agent(session, project, filing, ruling, subject, None, now, tz)
+            told = _tell_agent(session, project, filing, ruling, subject, None, now, tz)
         log_decision(
             session, now, f"staff:{post.staff_id}", "bulk", subject, ruling.rule,
             ruling.outcome.value, ruling.explanation(),
@@ -190,7 +194,7 @@ def mark_bulk(
              "ends_at": _iso(ruling.until)},
             filing.project_id, policy.as_dict(),
         )  # fmt: skip
-        return StaffAction(filing.id, ruling, filing.client_name, filing.phone_mask)
+        return StaffAction(filing.id, ruling, filing.client_name, filing.phone_mask, told=told)
 
 
 def pending_list(engine: Engine, identity: Identity) -> list[PendingRow]:

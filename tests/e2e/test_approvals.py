@@ -26,6 +26,7 @@ from tests.e2e.approvals_support import (
     run_scheduler,
     texts_to,
 )
+from tests.e2e.conftest import YI
 from tests.moments import at, end_of
 from tests.people import Cast, Person, filing_number
 
@@ -67,6 +68,7 @@ def test_approval_protects_45_days_from_the_arrival_day_and_the_agent_is_pushed(
     reply = boss.text(f"通过 #{number}")
     assert f"审核通过 #{number} 张三 138****5678" in reply, reply
     assert "到访保护至 2027-01-05" in reply and "1234" not in reply
+    assert reply.endswith("结果已推送给报备经纪人。")
 
     (arrival,) = arrival_rows(engine)
     assert (arrival.status, arrival.override, arrival.decided_at) == (
@@ -196,6 +198,21 @@ def test_r8_after_an_approval_reminds_on_12_29_and_01_04_then_the_client_is_publ
     assert "公客" in told[3]
     refused = yi.text(f"报备 P1 张三 {PHONE} 本地 明天 15:00")
     assert "已是案场公客" in refused, refused
+    late = jia.text(f"带看 #{number}")  # a re-visit report after the end (R5's table)
+    assert "该客户的到访保护期已于 2027-01-05 结束，已转为案场公客" in late, late
+
+
+def test_an_agent_who_moved_to_another_distributor_is_not_pushed_and_the_manager_hears_so(
+    travel: Travel, engine: Engine, cli: Callable[..., Any], jia: Person, desk: Person,
+    boss: Person,
+) -> None:  # fmt: skip
+    number = visited_on_11_22(travel, engine, jia, desk)
+    code = cli("distributor", "invite", YI).output.strip().splitlines()[-1]
+    assert "绑定成功" in jia.text(f"绑定 {code} 王小明")
+    travel(at(11, 22, 16, 0))
+    reply = boss.text(f"通过 #{number}")
+    assert "到访保护至 2027-01-05" in reply and reply.endswith("未推送。"), reply
+    assert pushes(engine) == []
 
 
 def test_every_staff_command_is_refused_to_the_wrong_role_and_changes_nothing(
@@ -265,6 +282,8 @@ def test_a_revisit_on_12_31_renews_until_02_19_and_r8_follows_the_new_end(
 ) -> None:  # fmt: skip
     number = approved_on_11_22(travel, engine, jia, desk, boss)
     run_scheduler(cli, travel, at(12, 29, 9))
+    travel(at(12, 31, 9))
+    assert "到访报备成功" in jia.text(f"带看 #{number} 10:00")  # a re-visit is reported alike
     reply = revisit(travel, engine, desk, boss, number, at(12, 31, 10))
     assert f"复访通过 #{number}" in reply and "由 2027-01-05 续至 2027-02-19" in reply, reply
     assert "保护至 2027-02-19" in jia.text("查询")
