@@ -143,7 +143,7 @@ def reject(
         project, policy = _policy(session, arrival.project_id)
         facts = _arrival_facts(session, arrival, filing)
         ruling = decide.decide_rejection(facts, reason)
-        if facts.protected_until is None and filing.status == rules.FilingStatus.FILED:
+        if not facts.visited:  # a first visit (filed, or held by its arrival): natural
             _natural_visit(session, filing, arrival, now)
         _decided(arrival, ArrivalStatus.REJECTED, post, ruling, now, filing)
         _record(session, "reject", arrival, filing, post, ruling, now, policy)
