@@ -2,7 +2,7 @@
 
 ``arrive`` registers an arrival through the webhook (``到访 #<编号> <11位手机号>``, the
 front desk's command, W3A). On a tree where that command is not built yet (it answers
-``STAFF_ARRIVAL_PENDING``) it stores the arrival row the command would store, with the
+``replies.STAFF_ARRIVAL_PENDING``) it stores the arrival row the command would store, with the
 proposal the rule book gives; where the command is built, the proposal it answers must be
 that one, so the two never drift apart.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from bot.fakeapi import FakeWeChatServer
-from handlers.replies import STAFF_ARRIVAL_PENDING
+from handlers import replies
 from models import outbox
 from models.arrival_entities import Arrival, ArrivalStatus
 from models.db import make_session_factory
@@ -26,6 +26,8 @@ from tests.people import Person
 
 Travel = Callable[[datetime], None]
 PROPOSAL_WORDS = {"valid": "有效", "natural": "自然到访"}
+#: What ``到访`` answers where the registration is not built yet (gone once it is).
+NOT_BUILT = getattr(replies, "STAFF_ARRIVAL_PENDING", None)
 
 
 def arrive(
@@ -35,7 +37,7 @@ def arrive(
     """The desk registers filing ``#number``'s client at ``moment``; returns the reply."""
     travel(moment)
     reply = desk.text(f"到访 #{number} {phone}")
-    if reply != STAFF_ARRIVAL_PENDING:
+    if reply != NOT_BUILT:
         assert PROPOSAL_WORDS[proposed] in reply, reply
         return reply
     with make_session_factory(engine).begin() as session:
