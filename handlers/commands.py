@@ -119,8 +119,32 @@ class ChannelStats:
 
 
 @dataclass(frozen=True)
-class PendingArrivals:
-    """Menu ``STAFF_PENDING``: arrivals awaiting approval (the approvals helper's list)."""
+class Approve:
+    """``通过 #<编号> [例外 <理由>]`` (managers): the pending arrival of that filing is a
+    valid visit (R5, R7); ``例外`` accepts a natural one as an exception to R2's notice."""
+
+    filing_no: int
+    exception: str | None = None  # the manager's reason, phones masked
+
+
+@dataclass(frozen=True)
+class Reject:
+    """``驳回 #<编号> <理由>`` (managers): the pending arrival is a natural visit (R5)."""
+
+    filing_no: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class MarkBulk:
+    """``大宗 #<编号>`` (managers): R6's extension of a visited client, once."""
+
+    filing_no: int
+
+
+@dataclass(frozen=True)
+class ListPending:
+    """``待审`` and the staff menu's STAFF_PENDING: arrivals awaiting a ruling."""
 
 
 Command = (
@@ -133,5 +157,8 @@ Command = (
     | RegisterArrival
     | DayVisits
     | ChannelStats
-    | PendingArrivals
+    | Approve
+    | Reject
+    | MarkBulk
+    | ListPending
 )

@@ -20,16 +20,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.commands import (
+    Approve,
     Bind,
     Cancel,
     ChannelStats,
     Command,
     DayVisits,
     Help,
+    ListPending,
+    MarkBulk,
     ParseError,
     ParseProblem,
     Query,
     RegisterArrival,
+    Reject,
     ReportVisit,
 )
 from handlers.fields import (
@@ -40,6 +44,7 @@ from handlers.fields import (
     field_error,
     looks_like_phone,
     safe_detail,
+    take_note,
     take_number,
     take_phone_digits,
     take_phone_mask,
@@ -274,6 +279,56 @@ def _parse_stats(args: Tokens, now: datetime) -> ChannelStats:
     return ChannelStats()
 
 
+def _numbered(args: Tokens, verb: str) -> Taken[int] | ParseError:
+    """The filing number a staff command starts with (``#12``, ``12``)."""
+    if not args:
+        return ParseError(ParseProblem.MISSING_FIELDS, verb=verb)
+    number = take_number(args, 0)
+    return number if number is not None else field_error(ParseProblem.BAD_NUMBER, verb, args[0])
+
+
+def _parse_approve(args: Tokens, now: datetime) -> Approve | ParseError:
+    """``通过 #<编号>`` or ``通过 #<编号> 例外 <理由>`` (an R2 exception needs its reason)."""
+    number = _numbered(args, "通过")
+    if isinstance(number, ParseError):
+        return number
+    rest = args[number.used :]
+    if not rest:
+        return Approve(number.value)
+    if rest[0] != "例外" or len(rest) < 2:
+        return ParseError(ParseProblem.MISSING_FIELDS, verb="通过")
+    reason = take_note(" ".join(rest[1:]), "通过")
+    if reason is None:
+        return ParseError(ParseProblem.MISSING_FIELDS, verb="通过")
+    return reason if isinstance(reason, ParseError) else Approve(number.value, reason)
+
+
+def _parse_reject(args: Tokens, now: datetime) -> Reject | ParseError:
+    """``驳回 #<编号> <理由>``: the agent is told why, so the reason is required."""
+    number = _numbered(args, "驳回")
+    if isinstance(number, ParseError):
+        return number
+    reason = take_note(" ".join(args[number.used :]), "驳回")
+    if reason is None:
+        return ParseError(ParseProblem.MISSING_FIELDS, verb="驳回")
+    return reason if isinstance(reason, ParseError) else Reject(number.value, reason)
+
+
+def _parse_bulk(args: Tokens, now: datetime) -> MarkBulk | ParseError:
+    """``大宗 #<编号>``."""
+    number = _numbered(args, "大宗")
+    if isinstance(number, ParseError):
+        return number
+    if number.used != len(args):
+        return field_error(ParseProblem.BAD_NUMBER, "大宗", " ".join(args[number.used :]))
+    return MarkBulk(number.value)
+
+
+def _parse_pending(args: Tokens, now: datetime) -> ListPending:
+    """``待审`` (anything after it is ignored: there is one list)."""
+    return ListPending()
+
+
 # ---------------------------------------------------------------- the registry
 
 #: Every verb, in the order the general help lists them.
@@ -345,6 +400,32 @@ REGISTRY: tuple[Verb, ...] = (
         _flat(_parse_stats),
         usage="统计（各分销商今日、本周的报备、到访与有效率，案场经理使用）",
         staff_summary="渠道统计：统计（案场经理）",
+    ),
+    Verb(
+        "通过",
+        _flat(_parse_approve),
+        usage="通过 #编号（案场经理审核到访）\n例外通过自然到访须写理由：通过 #编号 例外 理由",
+        synonyms=("审核通过",),
+        staff_summary="审核通过：通过 #编号（例外：通过 #编号 例外 理由）（案场经理）",
+    ),
+    Verb(
+        "驳回",
+        _flat(_parse_reject),
+        usage="驳回 #编号 理由（案场经理）\n例如：驳回 #12 客户未到场",
+        staff_summary="驳回到访：驳回 #编号 理由（案场经理）",
+    ),
+    Verb(
+        "大宗",
+        _flat(_parse_bulk),
+        usage="大宗 #编号（案场经理：已到访客户延长保护期一次）",
+        staff_summary="大宗延期：大宗 #编号（案场经理）",
+    ),
+    Verb(
+        "待审",
+        _flat(_parse_pending),
+        usage="待审（待审核的到访）",
+        synonyms=("待审核",),
+        staff_summary="待审核到访：待审",
     ),
 )
 

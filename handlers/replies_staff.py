@@ -18,7 +18,6 @@ from models.policy.push_wording import DayVisit, visit_line
 from models.queries import ProjectPolicy
 from models.staff_views import ClientView, DistributorStats, ProjectInfo
 
-PENDING_NOT_YET = "待审核到访列表即将开放，请先按案场现有流程审核。"
 PROTECTION_WORDS = {
     ProtectionKind.FILING: "报备保护中",
     ProtectionKind.VISIT: "到访保护中",

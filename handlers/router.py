@@ -21,8 +21,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from handlers import agent, replies, staff
+from handlers import agent, approvals, replies, staff
 from handlers.commands import (
+    Approve,
     Bind,
     Cancel,
     ChannelStats,
@@ -30,10 +31,12 @@ from handlers.commands import (
     DayVisits,
     FileClients,
     Help,
+    ListPending,
+    MarkBulk,
     ParseError,
-    PendingArrivals,
     Query,
     RegisterArrival,
+    Reject,
     ReportVisit,
 )
 from handlers.context import Inbound
@@ -69,9 +72,12 @@ ROUTES: tuple[Route, ...] = (
     Route(Cancel, agent.cancel, AGENTS),
     Route(ReportVisit, agent.report_visit, AGENTS),
     Route(RegisterArrival, staff.register_arrival, STAFF),
+    Route(Approve, approvals.approve, MANAGERS),
+    Route(Reject, approvals.reject, MANAGERS),
+    Route(MarkBulk, approvals.mark_bulk, MANAGERS),
+    Route(ListPending, approvals.list_pending, STAFF),
     Route(DayVisits, staff.day_visits, STAFF),
     Route(ChannelStats, staff.channel_stats, MANAGERS),
-    Route(PendingArrivals, staff.pending_arrivals, STAFF),  # the approvals helper's list
     Route(Help, staff.show_help, STAFF),
     Route(Help, agent.show_help, ANYONE),
 )
@@ -86,7 +92,7 @@ MENU_KEYS: dict[str, Any] = {
     "AGENT_CLIENTS": Query(),
     "AGENT_FORMAT": Help(topic="报备"),
     "AGENT_HELP": Help(),
-    "STAFF_PENDING": PendingArrivals(),
+    "STAFF_PENDING": ListPending(),
     "STAFF_TODAY": DayVisits(),
     "STAFF_STATS": ChannelStats(),
     "STAFF_HELP": Help(),

@@ -8,7 +8,7 @@ only the projects the sender serves (``Identity.posts``), whatever the message n
 from __future__ import annotations
 
 from handlers import replies, replies_staff
-from handlers.commands import ChannelStats, DayVisits, Help, PendingArrivals, Query, RegisterArrival
+from handlers.commands import ChannelStats, DayVisits, Help, Query, RegisterArrival
 from handlers.context import Inbound
 from models import arrivals, staff_views
 from models.identity import Identity
@@ -80,11 +80,6 @@ def channel_stats(command: ChannelStats, services: Services, inbound: Inbound) -
         for project in found
     ]
     return replies_staff.joined(parts)
-
-
-def pending_arrivals(command: PendingArrivals, services: Services, inbound: Inbound) -> str:
-    """The approvals list: built by the approvals work (issue 17, W3B); wired at its merge."""
-    return replies_staff.PENDING_NOT_YET
 
 
 def show_help(command: Help, services: Services, inbound: Inbound) -> str:

@@ -11,7 +11,7 @@ for an agent who has since bound elsewhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -72,6 +72,7 @@ def start_visit(
     ends_at = rules.visit_protection_end(arrived_at, policy, tz)
     end_filing_protection(session, filing.id, filing.client_id, rules.ProtectionEnd.SUPERSEDED)
     filing.status = rules.FilingStatus.VISITED
+    filing.protection_ends_at = ends_at  # what the agent's 查询 and 带看 (a re-visit) read
     client = session.get(Client, filing.client_id, with_for_update=True)
     assert client is not None
     client.state, client.protected_until = rules.ClientStatus.VISITED, ends_at
@@ -93,6 +94,71 @@ def start_visit(
         policy.as_dict(),
     )  # fmt: skip
     return protection
+
+
+#: The kinds that protect a visited client (R5-R7): the latest open one is its end.
+VISIT_KINDS = (rules.ProtectionKind.VISIT, rules.ProtectionKind.BULK, rules.ProtectionKind.RENEWAL)
+
+
+def visit_protection(session: Session, client_id: int, distributor_id: int) -> Protection | None:
+    """The distributor's open visit protection of the client that ends last, or None."""
+    return session.scalars(
+        select(Protection)
+        .where(
+            Protection.client_id == client_id,
+            Protection.distributor_id == distributor_id,
+            Protection.kind.in_(VISIT_KINDS),
+            Protection.ended_reason.is_(None),
+        )
+        .order_by(Protection.ends_at.desc(), Protection.id.desc())
+        .limit(1)
+    ).first()
+
+
+def extended_before(session: Session, client_id: int) -> bool:
+    """R6: whether the client's visit protection was ever extended as bulk (once only)."""
+    query = select(Protection.id).where(
+        Protection.client_id == client_id, Protection.kind == rules.ProtectionKind.BULK
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def extend(
+    session: Session,
+    current: Protection,
+    *,
+    kind: rules.ProtectionKind,
+    ends_at: datetime,
+    started_by: str,
+    now: datetime,
+    tz: ZoneInfo,
+) -> Protection:
+    """R6's bulk extension or R7's renewal: a row from the day after the current end.
+
+    The current row stays open until its own end, when the end job sees it outlasted
+    and closes it as superseded (nothing told); its waiting reminders are dropped now and
+    the reminder job skips it, so the agent hears of the new end only. The lock time
+    (R10) stays the approved first visit's: the client was never unprotected.
+    """
+    start = rules.end_of_day(rules.local_day(current.ends_at, tz), tz)
+    row = Protection(
+        project_id=current.project_id, client_id=current.client_id,
+        filing_id=current.filing_id, distributor_id=current.distributor_id,
+        agent_id=current.agent_id, kind=kind,
+        starts_at=start + timedelta(microseconds=1), ends_at=ends_at,
+        started_by=started_by, lock_at=current.lock_at, created_at=now,
+    )  # fmt: skip
+    session.add(row)
+    client = session.get(Client, current.client_id, with_for_update=True)
+    assert client is not None
+    client.protected_until, client.version, client.updated_at = ends_at, client.version + 1, now
+    if current.filing_id is not None:
+        filing = session.get(Filing, current.filing_id)
+        if filing is not None:
+            filing.protection_ends_at = ends_at
+    session.flush()
+    drop_reminders(session, [f"protection:{current.id}"])
+    return row
 
 
 def end_filing_protection(session: Session, filing_id: int, client_id: int, reason: str) -> int:

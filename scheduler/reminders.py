@@ -70,6 +70,8 @@ def remind_protections(services: Services, now: datetime) -> int:
             reminder = due.reminder_due(row.kind, row.ends_at, now, policy, tz)
             if reminder is None or (row.subject, reminder.kind, reminder.due_day) in done:
                 continue
+            if row.kind != rules.ProtectionKind.FILING and protections.outlasted(session, row):
+                continue  # a bulk extension or renewal took over (R6, R7): its end is told
             text, fields = words.reminder_message(reminder, _facts(row, tz))
             queued += outbox.enqueue(
                 session, kind=reminder.kind, subject=row.subject, due_day=reminder.due_day,

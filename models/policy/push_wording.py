@@ -1,4 +1,5 @@
-"""The words of R4's and R8's pushes: a customer-service text and template values.
+"""The words of the pushes (R4's and R8's, and a manager's rulings: R5-R7): a
+customer-service text and template values.
 
 Beside ``wording.py`` (the rulings' own explanations) because the scheduler may not import
 ``handlers`` and these sentences announce rulings of the clock. Template values follow
@@ -15,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from models.policy.approvals import Outcome, StaffRuling
 from models.policy.reminders import EndRuling, Reminder
 from models.policy.states import ProtectionKind
 
@@ -157,3 +159,31 @@ def digest_message(facts: DigestFacts) -> tuple[str, dict[str, str]]:
         "visits": f"{len(facts.visits)}位",
     }
     return "\n".join(lines), {key: fit(value) for key, value in fields.items()}
+
+
+#: A manager's ruling as the agent hears it: the title of the text and the status value.
+RULING_TITLES: dict[Outcome, tuple[str, str]] = {
+    Outcome.APPROVED: ("到访确认", "到访有效"),
+    Outcome.APPROVED_EXCEPTION: ("到访确认", "到访有效 例外通过"),
+    Outcome.RENEWED: ("到访保护已续期", "复访确认 已续期"),
+    Outcome.REVISIT_CONFIRMED: ("复访已确认", "复访确认 未续期"),
+    Outcome.REJECTED: ("到访未通过", "到访未通过"),
+    Outcome.BULK_EXTENDED: ("大宗客户延期", "大宗客户 已延期"),
+}
+
+
+def ruling_message(
+    ruling: StaffRuling, facts: PushFacts, arrived_at: datetime | None
+) -> tuple[str, dict[str, str]]:
+    """R5's approval or rejection, R6's extension, R7's renewal, told to the agent at once.
+
+    ``facts.ends_at`` is the protection's end after the ruling (a rejected first visit has
+    none: its value is the arrival day); ``arrived_at`` the arrival ruled on (None for R6).
+    """
+    title, status = RULING_TITLES[ruling.outcome]
+    visit = f"，{_day(arrived_at)} 到访" if arrived_at else ""
+    text = f"{title}：{_who(facts)}{visit}。{ruling.explanation()}。"
+    fields = _fields(facts, status)
+    if ruling.until is None:
+        fields["ends"] = "-"
+    return text, fields

@@ -62,6 +62,7 @@ class ProtectionEnd(StrEnum):
     CANCELLED = "cancelled"  # the agent withdrew the filing
     SUPERSEDED = "superseded"  # a later protection of the same client took over
     DEALT = "dealt"  # a deal closed it (R9/R10)
+    REJECTED = "rejected"  # R5: the manager rejected the arrival: a natural visit
 
 
 class PushKind(StrEnum):
