@@ -66,5 +66,5 @@ class ArrivalPhoto(Base):
 
 
 # The photo rule's lookup, on the webhook's path: a staff member's arrivals around an
-# instant. Declared beside its only reader, on the arrivals table; migration 0010 builds it.
+# instant. Declared beside its only reader, on the arrivals table; migration 0008 builds it.
 Index("ix_arrivals_staff_registered", Arrival.staff_id, Arrival.registered_at)

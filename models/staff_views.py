@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, exists, func, select
+from sqlalchemy import Connection, Engine, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from models import policy as rules
+from models.arrival_entities import Arrival, ArrivalStatus
 from models.entities import Agent, Client, Distributor, Filing, Project, Staff, VisitReport
 from models.policy.push_wording import DayVisit
 from models.push_entities import Protection
@@ -235,34 +236,33 @@ def _counts(conn: Connection, project_id: int, start: datetime, end: datetime) -
 def arrival_counts(
     conn: Connection, project_id: int, start: datetime, end: datetime
 ) -> dict[int, tuple[int, int]]:
-    """Per distributor: (arrivals, valid arrivals) registered in [start, end].
+    """Per distributor: (arrivals, valid arrivals) whose arrival time lies in [start, end].
 
-    **The arrivals table plugs in here** (issue 17, W3A): count its rows by registered
-    arrival time, valid = ruled or approved a valid channel visit. Until it exists, the
-    arrivals known are the approved ones, by the visit protections they started (locked
-    at the registered arrival time, R10), each valid.
+    Every arrival the desk registered for a distributor's filing counts, whatever its
+    ruling; a valid one is one a manager approved (R5). Walk-ins belong to no distributor.
     """
+    valid = func.sum(case((Arrival.status == ArrivalStatus.APPROVED, 1), else_=0))
     rows = conn.execute(
-        select(Protection.distributor_id, func.count())
+        select(Filing.distributor_id, func.count(), valid)
+        .join(Filing, Filing.id == Arrival.filing_id)
         .where(
-            Protection.project_id == project_id,
-            Protection.kind == rules.ProtectionKind.VISIT,
-            Protection.lock_at >= start,
-            Protection.lock_at <= end,
+            Arrival.project_id == project_id,
+            Arrival.arrived_at >= start,
+            Arrival.arrived_at <= end,
         )
-        .group_by(Protection.distributor_id)
+        .group_by(Filing.distributor_id)
     ).all()
-    return {distributor: (count, count) for distributor, count in rows}
+    return {int(row[0]): (int(row[1]), int(row[2] or 0)) for row in rows}
 
 
 def pending_approvals(conn: Connection, project_id: int) -> int:
-    """Arrivals of the project awaiting a manager's ruling.
-
-    **The arrivals table plugs in here** (issue 17, W3A/W3B): count its pending rows.
-    Until it exists no arrival can be registered, so none is pending.
-    """
-    del conn, project_id
-    return 0
+    """Arrivals of the project awaiting a manager's ruling (R5)."""
+    count = conn.scalar(
+        select(func.count())
+        .select_from(Arrival)
+        .where(Arrival.project_id == project_id, Arrival.status == ArrivalStatus.PENDING)
+    )
+    return int(count or 0)
 
 
 # ---------------------------------------------------------------- the morning digest

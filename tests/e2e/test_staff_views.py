@@ -143,17 +143,17 @@ def test_managers_see_filings_arrivals_and_valid_rate_per_distributor_today_and_
 ) -> None:
     travel(at(11, 23, 10, 0))  # Monday
     monday = filing_number(jia.text("报备 P1 张三 13812345678 本地 11-24 15:00"))
-    with make_session_factory(engine).begin() as session:
-        protections.start_visit(
-            session, filing_id=monday, started_by="arrival:1", arrived_at=at(11, 24, 15, 0),
-            now=at(11, 24, 16, 0), tz=TZ,
-        )  # fmt: skip
+    travel(at(11, 24, 15, 0))  # Tuesday: the desk registers the arrival, the manager approves
+    desk = cast.staff("P1", "frontdesk", "李前台")
+    assert "有效" in desk.text(f"到访 #{monday} 13812345678")
+    manager = cast.staff("P1", "manager", "周经理")
+    travel(at(11, 24, 16, 0))
+    assert "保护至" in manager.text(f"通过 #{monday}")
     travel(at(11, 25, 9, 0))  # Wednesday
     jia.text("报备 P1 王五 13712345678 本地 明天 15:00")
     yi.text("报备 P1 李四 13912345678 本地 明天 15:00")
     yi.text("报备 P1 张三 13812345678 本地 明天 15:00")  # refused: 甲 protects 张三
     travel(at(11, 25, 18, 0))
-    manager = cast.staff("P1", "manager", "周经理")
 
     reply = click(manager, "STAFF_STATS")
 
@@ -278,3 +278,20 @@ def test_managers_get_one_morning_digest_a_day_from_the_scheduler_and_the_desk_n
     assert not [s for s in fake.state.sends_to(desk.openid) if s["kind"] == "custom"]
     run(cli, at(11, 24, 9, 5), travel)  # nothing expected on 11-24: no digest
     assert len([s for s in fake.state.sends_to(manager.openid) if s["kind"] == "custom"]) == 1
+
+
+def test_the_morning_digest_counts_the_arrivals_awaiting_the_manager(
+    cast: Cast, jia: Person, cli: Callable[..., Any], travel: Travel, fake: FakeWeChatServer
+) -> None:
+    manager = cast.staff("P1", "manager", "周经理")
+    desk = cast.staff("P1", "frontdesk")
+    number = file_zhang(travel, jia)  # expected 11-23 15:00
+    travel(at(11, 23, 15, 0))
+    assert "有效" in desk.text(f"到访 #{number} 13812345678")  # pending the manager's ruling
+
+    run(cli, at(11, 24, 9, 5), travel)
+
+    (sent,) = [s for s in fake.state.sends_to(manager.openid) if s["kind"] == "custom"]
+    text = sent["payload"]["text"]["content"]
+    assert "待审核到访：1 条（请点菜单「待审核」处理）" in text
+    assert "13812345678" not in text

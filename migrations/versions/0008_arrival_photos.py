@@ -1,6 +1,6 @@
 """arrival photos: staff photos of the signed 来访客户确认单, attached to arrivals (issue 17)
 
-Revision ID: 0010
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-28 23:00:35.250185
 
@@ -17,7 +17,7 @@ from alembic import op
 import models.db
 
 # revision identifiers, used by Alembic.
-revision: str = "0010"
+revision: str = "0008"
 down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
