@@ -21,6 +21,7 @@ from models import outbox
 from models.arrival_entities import Arrival, ArrivalStatus
 from models.db import make_session_factory
 from models.entities import DecisionLogEntry, Filing, Staff
+from models.policy import NOT_MESSAGES
 from models.push_entities import Protection
 from tests.people import Person
 
@@ -70,8 +71,9 @@ def run_scheduler(cli: Callable[..., Any], travel: Travel, moment: datetime) -> 
 
 
 def pushes(engine: Engine) -> list[Any]:
+    """The messages queued for people (not the outbox's staff-tagging rows)."""
     with engine.connect() as conn:
-        return outbox.queued(conn)
+        return [row for row in outbox.queued(conn) if row.kind not in NOT_MESSAGES]
 
 
 def texts_to(fake: FakeWeChatServer, person: Person) -> list[str]:
