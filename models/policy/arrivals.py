@@ -213,9 +213,12 @@ def _kind(ruling: ArrivalRuling) -> str:
 
 
 def _notice_text(r: ArrivalRuling) -> str:
+    """``报备于 … 14:10，到访于 … 15:00，提前50分钟；本地客户须提前1小时`` (a project whose
+    notice is 0 says so instead of "须提前0小时")."""
+    required = f"须提前{span_words(r.notice)}" if r.notice else "无须提前报备"
     return (
         f"报备于 {_minute(r.filed_at, r.tz)}，到访于 {_minute(r.arrived_at, r.tz)}，"
-        f"提前{gap_words(r.given)}；{_kind(r)}客户须提前{span_words(r.notice)}"
+        f"提前{gap_words(r.given)}；{_kind(r)}客户{required}"
     )
 
 

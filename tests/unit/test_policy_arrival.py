@@ -195,3 +195,13 @@ def test_the_arrival_grammar_reads_the_optional_time_type_and_consultant(
     text: str, parsed: object
 ) -> None:
     assert parse(text, NOW) == parsed
+
+
+def test_a_project_without_notice_says_no_notice_is_needed_not_zero_hours() -> None:
+    no_notice = Policy(local_notice_minutes=0)
+    facts = ArrivalFacts(filed(at(11, 22, 14, 10)), at(11, 22, 14, 10), False, None)
+
+    ruling = decide_arrival(facts, no_notice, TZ)
+
+    assert ruling.reason is ArrivalReason.VALID_VISIT
+    assert "本地客户无须提前报备" in ruling.explanation() and "0小时" not in ruling.explanation()
