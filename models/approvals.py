@@ -244,8 +244,7 @@ def _natural_visit(session: Session, filing: Filing, arrival: Arrival, now: date
     assert client is not None
     client.state, client.known_source = rules.ClientStatus.KNOWN, "natural_visit"
     client.full_phone = client.full_phone or arrival.full_phone  # site data (R3)
-    client.owner_agent_id = client.owner_distributor_id = None
-    client.protected_until, client.updated_at = None, now
+    client.updated_at = now  # the filing's row ended above: no owner, no end
     client.version += 1
 
 

@@ -398,8 +398,7 @@ def _hold(session: Session, filing: Filing, full_phone: str, now: datetime) -> N
     end_filing_protection(session, filing.id, filing.client_id, rules.ProtectionEnd.SUPERSEDED)
     client = session.get(Client, filing.client_id, with_for_update=True)
     assert client is not None
-    client.state = rules.ClientStatus.ARRIVED
-    client.owner_agent_id, client.owner_distributor_id = filing.agent_id, filing.distributor_id
+    client.state = rules.ClientStatus.ARRIVED  # its held filing row names the owner
     client.full_phone = full_phone
     client.version += 1  # a filing racing this one re-reads and sees the hold
     client.updated_at = now
@@ -431,8 +430,7 @@ def _natural_visit(
         return client.id  # known already, public (R8), visited or protected: unchanged
     client.state, client.known_source = rules.ClientStatus.KNOWN, "natural_visit"
     client.full_phone = request.full_phone
-    client.owner_agent_id = client.owner_distributor_id = None
-    client.protected_until, client.updated_at = None, now
+    client.updated_at = now
     client.version += 1
     session.flush()
     return client.id

@@ -9,7 +9,7 @@ decided under so a later policy change never rewrites history.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -101,10 +101,15 @@ class Staff(Base):
 class Client(Base):
     """A client as one project knows them: the unit of ownership (R3).
 
-    One row per (project, phone mask, name); the row says who protects the client until
-    when. A filing takes the row over with a compare-and-set on ``version``, which is
-    what makes "two distributors at the same moment: exactly one wins" hold in the
-    database rather than in a lock.
+    One row per (project, phone mask, name). Who protects the client until when is its
+    current protection row (``models.policy.current_protection``), the one source of
+    truth; ``state`` stays here because a KNOWN client (and a 公客 after expiry, an
+    ARRIVED one awaiting the manager) is a fact of the site, not of any protection.
+    ``version`` is the compare-and-set a filing takes the client with, which is what
+    makes "two distributors at the same moment: exactly one wins" hold in the database
+    rather than in a lock: every writer that opens, ends or extends a protection row of
+    the client (or changes ``state``) bumps ``version`` in the same transaction, so a
+    filing judged on the rows it read writes only if they are still those rows.
     """
 
     __tablename__ = "clients"
@@ -121,9 +126,13 @@ class Client(Base):
     full_phone: Mapped[str | None] = mapped_column(String(11))  # front desk, at arrival
     state: Mapped[str] = mapped_column(String(8))  # a ClientStatus
     known_source: Mapped[str | None] = mapped_column(String(16))
-    owner_agent_id: Mapped[int | None] = mapped_column(Id)
-    owner_distributor_id: Mapped[int | None] = mapped_column(Id)
-    protected_until: Mapped[datetime | None] = mapped_column(AwareDateTime, index=True)
+    # Who protects the client until when is not stored here: ``owner_agent_id``,
+    # ``owner_distributor_id`` and ``protected_until`` are read-only attributes read from
+    # the client's current protection row (``models.push_entities``, R3).
+    if TYPE_CHECKING:
+        owner_agent_id: Mapped[int | None]
+        owner_distributor_id: Mapped[int | None]
+        protected_until: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime)
     updated_at: Mapped[datetime] = mapped_column(AwareDateTime)
@@ -228,3 +237,8 @@ class InboundMessage(Base):
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     reply: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
+
+
+# The client's owner and end (read from its protection rows) are attached to ``Client`` by
+# ``models.push_entities``: imported here so that every user of ``Client`` has them.
+import models.push_entities  # noqa: E402, F401

@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from models.db import AwareDateTime, JSONDoc, table_of
 from models.entities import Agent, Client, DecisionLogEntry, Distributor, Filing, Project
 from models.policy import ClientStatus, FilingStatus, ProtectionKind
-from models.push_entities import Protection
+from models.push_entities import Protection, current_of
 
 AGENTS, DISTRIBUTORS, PROJECTS = table_of(Agent), table_of(Distributor), table_of(Project)
 CLIENTS, FILINGS, DECISIONS = table_of(Client), table_of(Filing), table_of(DecisionLogEntry)
@@ -72,8 +72,9 @@ READ_CONTEXT = (
         PROJECTS.c.name.label("project_name"),
         PROJECTS.c.policy,
         CLIENTS.c.state.label("client_state"),
-        CLIENTS.c.owner_distributor_id,
-        CLIENTS.c.protected_until,
+        # R3: owner and end from the client's current protection row, not a copy
+        current_of(CLIENTS.c.id, "distributor_id").label("owner_distributor_id"),
+        current_of(CLIENTS.c.id, "ends_at").label("protected_until"),
         CLIENTS.c.known_source,
         CLIENTS.c.version.label("client_version"),
         CANCELLED_UNTIL.label("cancelled_until"),
@@ -151,15 +152,14 @@ def _params(spec: dict[str, tuple[str, Any]]) -> list[Any]:
 def _take_client(insert: Any) -> Any:
     """Insert the client's record, or take it over only if it is still at the version the
     policy judged (``expected_version``; None when it was absent, and ``= NULL`` never
-    holds): the compare-and-set that makes one filing win a race."""
+    holds): the compare-and-set that makes one filing win a race. The owner and end are
+    the protection row the same statement writes; ``version`` is bumped by every writer
+    of the client's protection rows, so the version judged is the rows judged."""
     stmt = insert(CLIENTS).values(
         project_id=_param("project_id", BigInteger()),
         name=_param("client_name"),
         phone_mask=_param("phone_mask"),
         state=ClientStatus.FILED,
-        owner_agent_id=_param("agent_id", BigInteger()),
-        owner_distributor_id=_param("distributor_id", BigInteger()),
-        protected_until=_param("until", AwareDateTime()),
         version=1,
         created_at=NOW,
         updated_at=NOW,
@@ -169,9 +169,6 @@ def _take_client(insert: Any) -> Any:
         set_={
             "state": ClientStatus.FILED,
             "known_source": None,
-            "owner_agent_id": stmt.excluded.owner_agent_id,
-            "owner_distributor_id": stmt.excluded.owner_distributor_id,
-            "protected_until": stmt.excluded.protected_until,
             "version": CLIENTS.c.version + 1,
             "updated_at": stmt.excluded.updated_at,
         },

@@ -51,8 +51,7 @@ def add_known_client(
         )
         session.add(client)
     client.state, client.known_source, client.full_phone = ClientStatus.KNOWN, source, full_phone
-    client.owner_agent_id = client.owner_distributor_id = None
-    client.protected_until, client.updated_at = None, now
+    client.updated_at = now  # KNOWN: the state rules, whatever its protection rows say
     client.version = (client.version or 0) + 1
     session.flush()
     log_decision(

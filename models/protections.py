@@ -60,8 +60,10 @@ def start_visit(
     """R5: an approved arrival starts the visit protection (45 days, arrival day = day 1).
 
     The filing's own protection is superseded (it will neither lapse nor be reminded), the
-    filing is visited, and the client's record names the new end, which the filing rules
-    read (R3; after the end, R8's 公客). Locked (R10) at the registered arrival time.
+    filing is visited, and the new row is the client's current protection, which the
+    filing rules read (R3; after the end, R8's 公客). Locked (R10) at the registered
+    arrival time. The client's ``version`` is bumped in the same transaction, as by every
+    writer of its protection rows: the filing's compare-and-set relies on it.
     """
     filing = session.get(Filing, filing_id, with_for_update=True)
     if filing is None or filing.client_id is None:
@@ -75,9 +77,8 @@ def start_visit(
     filing.protection_ends_at = ends_at  # what the agent's 查询 and 带看 (a re-visit) read
     client = session.get(Client, filing.client_id, with_for_update=True)
     assert client is not None
-    client.state, client.protected_until = rules.ClientStatus.VISITED, ends_at
-    client.owner_agent_id, client.owner_distributor_id = filing.agent_id, filing.distributor_id
-    client.version += 1
+    client.state = rules.ClientStatus.VISITED  # owner and end: the visit row below
+    client.version += 1  # every writer of a client's protection rows bumps it
     client.updated_at = now
     protection = Protection(
         project_id=filing.project_id, client_id=filing.client_id, filing_id=filing.id,
@@ -151,7 +152,7 @@ def extend(
     session.add(row)
     client = session.get(Client, current.client_id, with_for_update=True)
     assert client is not None
-    client.protected_until, client.version, client.updated_at = ends_at, client.version + 1, now
+    client.version, client.updated_at = client.version + 1, now  # the new row is its end
     if current.filing_id is not None:
         filing = session.get(Filing, current.filing_id)
         if filing is not None:

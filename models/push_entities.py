@@ -23,15 +23,18 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
+    select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from models.db import AwareDateTime, Base, JSONDoc
-from models.entities import Id
-from models.policy.states import PushKind
+from models.entities import Client, Filing, Id
+from models.policy.states import RAN_OUT, FilingStatus, ProtectionEnd, PushKind
 
-__all__ = ["Protection", "Push", "PushAttempt", "PushKind", "PushStatus"]
+__all__ = ["Protection", "Push", "PushAttempt", "PushKind", "PushStatus", "current_of"]
 
 
 class PushStatus(StrEnum):
@@ -122,3 +125,44 @@ class Protection(Base):
     lock_at: Mapped[datetime] = mapped_column(AwareDateTime)
     ended_reason: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+def current_of(client_id: Any, column: str) -> Any:
+    """A column of the client's current protection row, as a scalar subquery correlated
+    to ``client_id``: ``models.policy.current_protection`` in SQL (the open row that ends
+    last, else the lapsed, expired or held row that ends last; ties to the newest). One probe
+    of the ``client_id`` index; None when the client has no such row."""
+    rows, filings = Protection.__table__, Filing.__table__
+    return (
+        select(rows.c[column])
+        .where(
+            rows.c.client_id == client_id,
+            or_(
+                rows.c.ended_reason.is_(None),
+                rows.c.ended_reason.in_(RAN_OUT),
+                and_(  # held: its filing's arrival awaits the manager (R5)
+                    rows.c.ended_reason == ProtectionEnd.SUPERSEDED.value,
+                    select(filings.c.id)
+                    .where(
+                        filings.c.id == rows.c.filing_id,
+                        filings.c.status == FilingStatus.ARRIVED.value,
+                    )
+                    .exists(),
+                ),
+            ),
+        )
+        .order_by(rows.c.ended_reason.is_(None).desc(), rows.c.ends_at.desc(), rows.c.id.desc())
+        .limit(1)
+        .correlate_except(rows)
+        .scalar_subquery()
+    )
+
+
+# The client's owner and end are read from its protection rows, never stored beside them
+# (migration 0009 dropped the copies): read-only, loaded with the client.
+for _attribute, _column in (
+    ("owner_agent_id", "agent_id"),
+    ("owner_distributor_id", "distributor_id"),
+    ("protected_until", "ends_at"),
+):
+    setattr(Client, _attribute, column_property(current_of(Client.__table__.c.id, _column)))

@@ -212,17 +212,14 @@ def _withdraw(session: Session, filing: Filing, agent: Agent, now: datetime) -> 
     """Cancel the filing and free its client. The filing keeps its end date, which R4
     gives back to the same distributor if it files the client again before that date."""
     filing.status = rules.FilingStatus.CANCELLED
-    if filing.client_id is not None:  # its protection row ends, its reminder too
-        end_filing_protection(session, filing.id, filing.client_id, rules.ProtectionEnd.CANCELLED)
     client = (
         session.get(Client, filing.client_id, with_for_update=True) if filing.client_id else None
     )
-    if (
-        client is not None
-        and client.state == rules.ClientStatus.FILED
-        and client.owner_agent_id == agent.id
+    # Its protection row ends (its reminder too): the client's owner and end are read from
+    # the rows, so the client is free without a word written on it but the version that
+    # tells a racing filing to re-read.
+    if client is not None and end_filing_protection(
+        session, filing.id, client.id, rules.ProtectionEnd.CANCELLED
     ):
-        client.protected_until = None
-        client.owner_agent_id = client.owner_distributor_id = None
         client.version += 1
         client.updated_at = now

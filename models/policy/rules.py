@@ -8,12 +8,13 @@ words (``wording.py``); ``handlers/replies.py`` wraps it for the conversation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from models.policy.dates import ceil_to_minute, filing_protection_end, whole_minute
-from models.policy.states import PROTECTING, ClientStatus, DistributorStatus, FilingStatus
+from models.policy.states import PROTECTING, RAN_OUT, ClientStatus, DistributorStatus, FilingStatus
 from models.policy.values import Policy
 from models.policy.wording import STATUS_WORDS, Reason, explain
 
@@ -100,6 +101,42 @@ class ClientState:
     owner_distributor_id: int | None = None
     protected_until: datetime | None = None
     known_source: str | None = None
+
+
+@dataclass(frozen=True)
+class ProtectionFacts:
+    """One protection row as the rule choosing the client's current one sees it."""
+
+    id: int
+    distributor_id: int
+    agent_id: int
+    ends_at: datetime
+    ended_reason: str | None
+    held: bool = False  # superseded by its filing's arrival, which awaits the manager
+
+
+def current_protection(rows: Sequence[ProtectionFacts]) -> ProtectionFacts | None:
+    """R3: the client's current protection, the one source of its owner and end.
+
+    The open row (``ended_reason`` unset) that ends last, else the closed row that ran
+    out (``RAN_OUT``: lapsed, expired) or is held (a filing's row superseded by its
+    arrival while the manager has not ruled: the client is ARRIVED, still the filing
+    distributor's) that ends last; ties go to the newest row. Whether
+    it still protects is then judged at the message's own time (``is_protected``): an open
+    row past its end protects nobody even before the end job closes it, and a bulk
+    extension or renewal that starts the day after the current end is already the
+    client's end (the client is never unprotected in between). Rows cancelled,
+    superseded or rejected leave nothing behind. ``models.push_entities.current_of`` is
+    the same rule in SQL: keep the two in step.
+    """
+    best: ProtectionFacts | None = None
+    for row in rows:
+        if row.ended_reason is not None and row.ended_reason not in RAN_OUT and not row.held:
+            continue
+        key = (row.ended_reason is None, row.ends_at, row.id)
+        if best is None or key > (best.ended_reason is None, best.ends_at, best.id):
+            best = row
+    return best
 
 
 def is_protected(protected_until: datetime | None, now: datetime) -> bool:

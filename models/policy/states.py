@@ -65,6 +65,12 @@ class ProtectionEnd(StrEnum):
     REJECTED = "rejected"  # R5: the manager rejected the arrival: a natural visit
 
 
+#: Closed rows that still speak for the client (R4, R8): a protection that ran out leaves
+#: its owner and end behind (a lapsed filing is nobody's, an expired visit is 公客, and
+#: the rulings say until when); one cancelled, superseded or rejected leaves nothing.
+RAN_OUT = (ProtectionEnd.LAPSED, ProtectionEnd.EXPIRED)
+
+
 class PushKind(StrEnum):
     """What a push says (``pushes.kind``); the config maps a kind to a template, else it
     goes as a customer-service text. Defined here because the reminder rules name them."""
