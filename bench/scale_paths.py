@@ -23,6 +23,8 @@ from bench.scale_seed import AGENTS, HEAVY_AGENT_ID, Seeded, project_code
 from models import filings, queries
 from models.db import make_engine
 from models.entities import Agent, Client, Filing
+from models.protections import VISIT_KINDS
+from models.push_entities import Protection
 from models.requests import ClientEntry
 from models.settings import DatabaseSettings
 
@@ -167,10 +169,12 @@ def visit_protections_ending(day: date) -> Select[Any]:
     start, end = _day(day)
     return (
         select(Client.id, Client.project_id, Client.name, Client.phone_mask)
-        .add_columns(Client.protected_until, Client.owner_distributor_id, Agent.openid)
-        .join_from(Client, Agent, Agent.id == Client.owner_agent_id, isouter=True)
-        .where(Client.state == "visited", Client.protected_until >= start)
-        .where(Client.protected_until < end)
+        .add_columns(Protection.ends_at, Protection.distributor_id, Agent.openid)
+        .join_from(Protection, Client, Client.id == Protection.client_id)
+        .join(Agent, Agent.id == Protection.agent_id, isouter=True)
+        .where(Protection.ended_reason.is_(None), Protection.kind.in_(VISIT_KINDS))
+        .where(Client.state == "visited", Protection.ends_at >= start)
+        .where(Protection.ends_at < end)
         .order_by(Client.id)
     )
 
@@ -178,9 +182,10 @@ def visit_protections_ending(day: date) -> Select[Any]:
 def expired_protections(since: datetime, until: datetime) -> Select[Any]:
     """Expiry: protections (filed or visited) that ended in (last run, now], each seen once."""
     return (
-        select(Client.id, Client.state, Client.project_id, Client.owner_agent_id)
-        .add_columns(Client.owner_distributor_id, Client.protected_until)
-        .where(Client.state.in_(("filed", "visited")), Client.protected_until > since)
-        .where(Client.protected_until <= until)
+        select(Client.id, Client.state, Client.project_id, Protection.agent_id)
+        .add_columns(Protection.distributor_id, Protection.ends_at)
+        .join_from(Protection, Client, Client.id == Protection.client_id)
+        .where(Protection.ended_reason.is_(None), Protection.ends_at > since)
+        .where(Client.state.in_(("filed", "visited")), Protection.ends_at <= until)
         .order_by(Client.id)
     )

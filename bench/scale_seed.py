@@ -60,8 +60,13 @@ POLICY = rules.Policy()
 POLICY_JSON = json.dumps(POLICY.as_dict(), ensure_ascii=False, separators=(",", ":"))
 
 CLIENT_COLS = (
-    "id, project_id, name, phone_mask, full_phone, state, known_source, owner_agent_id,"
-    " owner_distributor_id, protected_until, version, created_at, updated_at"
+    "id, project_id, name, phone_mask, full_phone, state, known_source, version, created_at,"
+    " updated_at"
+)
+# The client's owner and end are its protection rows (R3): one per client that has had one.
+PROTECTION_COLS = (
+    "project_id, client_id, filing_id, distributor_id, agent_id, kind, starts_at, ends_at,"
+    " started_by, lock_at, ended_reason, created_at"
 )
 FILING_COLS = (
     "id, project_id, client_id, agent_id, distributor_id, client_name, phone_mask, remote,"
@@ -185,8 +190,8 @@ class Generator:
         given = rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.7 else "")
         return rng.choice(SURNAMES) + given
 
-    def row(self, i: int) -> tuple[str, str, str, str | None]:
-        """(client line, filing line, decision line, visit report line or None)."""
+    def row(self, i: int) -> tuple[str, str, str, str | None, str | None]:
+        """(client, filing, decision lines, visit report and protection lines or None)."""
         rng, now = self.rng, self.now
         row_id = i + 1
         project_id, mask = self.mask(i)
@@ -204,7 +209,7 @@ class Generator:
             status = "filed"  # cannot have arrived yet
         self.expected.statuses[status] += 1
 
-        client_state, known_source, owner, until = "filed", None, agent_id, filing_end_day
+        client_state, known_source, until = "filed", None, filing_end_day
         filing_end_out: date | None = filing_end_day
         full_phone = None
         reason, rule = "accepted", "R1"
@@ -214,37 +219,37 @@ class Generator:
             full_phone = mask.replace("****", f"{rng.randrange(10000):04d}")
             client_state = "visited"
             if end_of_day(visit_end_day) <= self.last_expiry_run:
-                client_state, known_source, owner = "known", "public", None
+                client_state, known_source = "known", "public"
         elif status == "refused":
-            client_state, known_source, owner, until = "known", "import", None, None
+            client_state, known_source, until = "known", "import", None
             filing_end_out, reason, rule = None, "known_to_site", "R3"
         elif status == "cancelled":
-            owner, until = None, None
+            until = None
         if filing_end_out is not None:
             self.expected.filings[(status, filing_end_out)] += 1
         if until is not None:
             self.expected.clients[(client_state, until)] += 1
 
         created = filed_at.isoformat()
-        until_at = _iso_day_end(until) if until else None
-        owner_distributor = distributor_of(owner) if owner else None
         client = _line(
-            (
-                row_id,
-                project_id,
-                name,
-                mask,
-                full_phone,
-                client_state,
-                known_source,
-                owner,
-                owner_distributor,
-                until_at,
-                1,
-                created,
-                created,
-            )
+            (row_id, project_id, name, mask, full_phone, client_state, known_source, 1)
+            + (created, created)
         )
+        protection = None
+        if status in ("filed", "visited", "cancelled"):  # the client's current protection
+            kind, starts, ends_day = "filing", created, filing_end_day
+            if status == "visited":
+                kind, starts, ends_day = "visit", arrival.isoformat(), filing_end_out
+            assert ends_day is not None
+            ended = None  # the end job closed those that ended before its last run
+            if status == "cancelled":
+                ended = "cancelled"
+            elif end_of_day(ends_day) <= self.last_expiry_run:
+                ended = "expired" if status == "visited" else "lapsed"
+            protection = _line(
+                (project_id, row_id, row_id, distributor_id, agent_id, kind, starts)
+                + (_iso_day_end(ends_day), f"{kind}:{row_id}", starts, ended, created)
+            )
         ends_at = _iso_day_end(filing_end_out) if filing_end_out else None
         client_id = None if status == "refused" else row_id
         filing = _line(
@@ -298,7 +303,7 @@ class Generator:
             reported = (filed_at + timedelta(minutes=5)).isoformat()
             arrived = arrival.isoformat()
             visit = _line((row_id, agent_id, project_id, reported, arrived, arrived))
-        return client, filing, decision, visit
+        return client, filing, decision, visit, protection
 
 
 def seed_accounts(conn: psycopg.Connection, projects: int, now: datetime) -> None:
@@ -330,7 +335,7 @@ def seed_accounts(conn: psycopg.Connection, projects: int, now: datetime) -> Non
 
 def _batches(gen: Generator, batch: int) -> Iterator[tuple[list[str], ...]]:
     for start in range(0, gen.rows, batch):
-        out: tuple[list[str], ...] = ([], [], [], [])
+        out: tuple[list[str], ...] = ([], [], [], [], [])
         for i in range(start, min(start + batch, gen.rows)):
             for target, line in zip(out, gen.row(i), strict=True):
                 if line is not None:
@@ -339,12 +344,14 @@ def _batches(gen: Generator, batch: int) -> Iterator[tuple[list[str], ...]]:
 
 
 def copy_rows(conn: psycopg.Connection, gen: Generator, batch: int) -> None:
-    """COPY clients, filings, decisions and visit reports, one transaction per batch."""
+    """COPY clients, filings, decisions, visit reports and protections, a transaction per
+    batch."""
     targets = (
         f"COPY clients ({CLIENT_COLS}) FROM STDIN",
         f"COPY filings ({FILING_COLS}) FROM STDIN",
         f"COPY decisions ({DECISION_COLS}) FROM STDIN",
         f"COPY visit_reports ({VISIT_COLS}) FROM STDIN",
+        f"COPY protections ({PROTECTION_COLS}) FROM STDIN",
     )
     done = 0
     for lines in _batches(gen, batch):
