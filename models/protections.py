@@ -238,7 +238,12 @@ def claim_ended(session: Session, now: datetime, limit: int) -> list[ProtectionR
 
 
 def close(session: Session, protection_id: int, reason: str) -> bool:
-    """Set the end reason once; False when someone else already did."""
+    """Set the end reason once; False when someone else already did.
+
+    The end job closes rows whose end has passed and does not bump ``clients.version``:
+    the client was unprotected at every time still to be judged either way, and a row
+    that ran out stays its client's current one (``models.policy.current_protection``),
+    so no filing's ruling depends on it. Every other writer of a protection row bumps it."""
     result = session.execute(
         update(Protection)
         .where(Protection.id == protection_id, Protection.ended_reason.is_(None))
