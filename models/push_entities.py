@@ -3,9 +3,8 @@
 ``pushes`` is the outbox: a push is a row written in the deciding transaction (or by an
 idempotent scan), unique per (subject, kind, due day), so a job that runs twice, or on two
 machines, queues it once; the sender claims due rows and records each attempt in
-``push_attempts``. ``protections`` are the protection periods of R4-R7 as rows, one per
-kind (filing, visit, bulk, renewal): the scheduler's R4 and R8 jobs scan them, and the
-staff issue adds visit protections to the same table, so its reminders need no new code.
+``push_attempts``. The protection rows (``Protection``) live in ``models.entities`` beside
+the client whose owner and end they are, and are re-exported here for the outbox's readers.
 """
 
 from __future__ import annotations
@@ -23,16 +22,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    and_,
-    or_,
-    select,
-    text,
 )
-from sqlalchemy.orm import Mapped, column_property, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from models.db import AwareDateTime, Base, JSONDoc
-from models.entities import Client, Filing, Id
-from models.policy.states import RAN_OUT, FilingStatus, ProtectionEnd, PushKind
+from models.entities import Id, Protection, current_of
+from models.policy.states import PushKind
 
 __all__ = ["Protection", "Push", "PushAttempt", "PushKind", "PushStatus", "current_of"]
 
@@ -89,80 +84,3 @@ class PushAttempt(Base):
     errcode: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(String(200))
-
-
-class Protection(Base):
-    """One protection period of one client for one distributor's agent (R4-R7, R10).
-
-    ``kind``: a ``ProtectionKind``; ``started_by`` names what started it (``filing:12``,
-    ``arrival:5``); ``lock_at`` is R10's lock time (the filing time for a filing
-    protection). A row stops protecting at ``ends_at`` or when ``ended_reason`` (a
-    ``ProtectionEnd``) is set; the scheduler sets ``lapsed``/``expired`` when it tells
-    the agent. No foreign keys, as on the filing tables: a filing writes this row in its
-    own statement, and each check would lock a parent row on the filing path.
-    """
-
-    __tablename__ = "protections"
-    __table_args__ = (
-        Index(
-            "ix_protections_open_ends_at",
-            "ends_at",
-            postgresql_where=text("ended_reason IS NULL"),
-            sqlite_where=text("ended_reason IS NULL"),
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    project_id: Mapped[int] = mapped_column(Id)
-    client_id: Mapped[int] = mapped_column(Id, index=True)
-    filing_id: Mapped[int | None] = mapped_column(Id)
-    distributor_id: Mapped[int] = mapped_column(Id)
-    agent_id: Mapped[int] = mapped_column(Id)
-    kind: Mapped[str] = mapped_column(String(16))  # a ProtectionKind
-    starts_at: Mapped[datetime] = mapped_column(AwareDateTime)
-    ends_at: Mapped[datetime] = mapped_column(AwareDateTime)
-    started_by: Mapped[str] = mapped_column(String(40))
-    lock_at: Mapped[datetime] = mapped_column(AwareDateTime)
-    ended_reason: Mapped[str | None] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime)
-
-
-def current_of(client_id: Any, column: str) -> Any:
-    """A column of the client's current protection row, as a scalar subquery correlated
-    to ``client_id``: ``models.policy.current_protection`` in SQL (the open row that ends
-    last, else the lapsed, expired or held row that ends last; ties to the newest). One probe
-    of the ``client_id`` index; None when the client has no such row."""
-    rows, filings = Protection.__table__, Filing.__table__
-    return (
-        select(rows.c[column])
-        .where(
-            rows.c.client_id == client_id,
-            or_(
-                rows.c.ended_reason.is_(None),
-                rows.c.ended_reason.in_(RAN_OUT),
-                and_(  # held: its filing's arrival awaits the manager (R5)
-                    rows.c.ended_reason == ProtectionEnd.SUPERSEDED.value,
-                    select(filings.c.id)
-                    .where(
-                        filings.c.id == rows.c.filing_id,
-                        filings.c.status == FilingStatus.ARRIVED.value,
-                    )
-                    .exists(),
-                ),
-            ),
-        )
-        .order_by(rows.c.ended_reason.is_(None).desc(), rows.c.ends_at.desc(), rows.c.id.desc())
-        .limit(1)
-        .correlate_except(rows)
-        .scalar_subquery()
-    )
-
-
-# The client's owner and end are read from its protection rows, never stored beside them
-# (migration 0009 dropped the copies): read-only, loaded with the client.
-for _attribute, _column in (
-    ("owner_agent_id", "agent_id"),
-    ("owner_distributor_id", "distributor_id"),
-    ("protected_until", "ends_at"),
-):
-    setattr(Client, _attribute, column_property(current_of(Client.__table__.c.id, _column)))
