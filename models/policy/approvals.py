@@ -27,6 +27,7 @@ from models.policy.dates import (
     visit_protection_end,
 )
 from models.policy.values import Policy
+from models.policy.wording import day_words as _day
 
 VALID, NATURAL = "valid", "natural"  # the ProposedRuling values an arrival stores
 EXPIRED_WORDS = "到访保护期已结束，客户已转为案场公客"
@@ -205,10 +206,6 @@ def decide_bulk(facts: BulkFacts, now: datetime, policy: Policy, tz: ZoneInfo) -
 
 
 # ---------------------------------------------------------------- the rule book's words
-
-
-def _day(moment: datetime | date | None) -> str:
-    return moment.strftime("%Y-%m-%d") if moment else "?"
 
 
 def _explain(r: StaffRuling) -> str:
