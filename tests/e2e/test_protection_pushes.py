@@ -25,7 +25,7 @@ from scheduler.runner import run_once
 from tests.conftest import Rig
 from tests.e2e.conftest import YI
 from tests.moments import TZ, at, end_of
-from tests.people import Cast, Person, filing_number, last_line
+from tests.people import Cast, Person, files, filing_number, last_line
 
 pytestmark = pytest.mark.e2e
 Travel = Callable[[datetime], None]
@@ -46,9 +46,7 @@ def pushes(engine: Engine) -> list[Any]:
 
 def file_zhang(travel: Travel, agent: Person) -> int:
     travel(at(11, 22, 10, 0))
-    reply = agent.text(ZHANG)
-    assert "报备成功" in reply, reply
-    return filing_number(reply)
+    return files(agent, ZHANG)
 
 
 def visit(engine: Engine, filing_no: int, arrived_at: datetime) -> Protection:

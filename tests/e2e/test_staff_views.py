@@ -21,7 +21,7 @@ from models.entities import DecisionLogEntry, Filing, VisitReport
 from models.push_entities import Push
 from tests.e2e.conftest import JIA, YI
 from tests.moments import TZ, at
-from tests.people import Cast, Person, filing_number
+from tests.people import Cast, Person, files, filing_number
 
 pytestmark = pytest.mark.e2e
 Travel = Callable[[datetime], None]
@@ -44,9 +44,7 @@ def click(person: Person, key: str) -> str:
 
 def file_zhang(travel: Travel, agent: Person) -> int:
     travel(at(11, 22, 10, 0))
-    reply = agent.text(ZHANG)
-    assert "报备成功" in reply, reply
-    return filing_number(reply)
+    return files(agent, ZHANG)
 
 
 def test_staff_find_their_projects_client_by_full_or_masked_phone_never_seeing_the_middle(

@@ -15,17 +15,11 @@ from models.entities import DecisionLogEntry, Filing, Project
 from models.requests import INVITE_LENGTH
 from tests.e2e.conftest import JIA
 from tests.moments import at, end_of
-from tests.people import Person, filing_number
+from tests.people import Person, files, filing_number
 
 pytestmark = pytest.mark.e2e
 
 Travel = Callable[[datetime], None]
-
-
-def file(person: Person, text: str = "报备 P1 张三 13812345678 本地 明天 15:00") -> int:
-    reply = person.text(text)
-    assert "报备成功" in reply, reply
-    return filing_number(reply)
 
 
 # ------------------------------------------------------------------ item 9: wording
@@ -36,8 +30,8 @@ def test_the_cap_is_limit_l1_and_a_visit_report_does_not_free_a_place(
 ) -> None:
     assert cli("project", "set", "P1", "--set", "max_open_filings=2").exit_code == 0
     travel(at(11, 22, 10, 0))
-    first = file(jia)
-    file(jia, "报备 P1 李四 13912345678 本地 明天 15:00")
+    first = files(jia)
+    files(jia, "报备 P1 李四 13912345678 本地 明天 15:00")
     assert "到访报备成功" in jia.text(f"带看 #{first} 明天 15:00")
 
     refused = jia.text("报备 P1 王五 13712345678 本地 明天 15:00")
@@ -69,7 +63,7 @@ def test_an_ended_visit_protection_is_not_called_a_filing_protection(
     travel: Travel, jia: Person, engine: Engine
 ) -> None:
     travel(at(11, 22, 10, 0))
-    number = file(jia)
+    number = files(jia)
     # the case site's confirmation of the visit (R5) has no command yet: its result is set
     with engine.begin() as conn:
         conn.execute(
@@ -112,7 +106,7 @@ def test_a_bad_name_in_bind_is_the_agents_own_name(
 
 def test_a_second_cancel_says_it_is_cancelled_already(travel: Travel, jia: Person) -> None:
     travel(at(11, 22, 10, 0))
-    number = file(jia)
+    number = files(jia)
     assert "已取消报备" in jia.text(f"取消 #{number}")
 
     again = jia.text(f"取消 #{number}")
@@ -123,7 +117,7 @@ def test_a_second_cancel_says_it_is_cancelled_already(travel: Travel, jia: Perso
 
 def test_cancelling_a_lapsed_filing_is_not_told_to_file_again(travel: Travel, jia: Person) -> None:
     travel(at(11, 22, 10, 0))
-    number = file(jia)
+    number = files(jia)
     travel(at(11, 30, 9, 0))
 
     reply = jia.text(f"取消 #{number}")
