@@ -1,10 +1,10 @@
 """A manager's rulings on the case site (R5 approval, R6 bulk, R7 renewal), pure.
 
-The front desk's registration proposes a ruling (``valid`` or ``natural``, W3A's
-``decide_arrival``); the manager's ``通过`` or ``驳回`` decides it, and ``大宗`` extends a
-visited client's protection once. Every function here turns plain facts into a
-``StaffRuling`` that names its rule and explains itself in the rule book's words; the
-caller (``models.approvals``) persists it and logs it with the policy values.
+The front desk's registration proposes a ruling (``valid`` or ``natural``,
+``models.policy.arrivals.decide_arrival``); the manager's ``通过`` or ``驳回`` decides it,
+and ``大宗`` extends a visited client's protection once. Every function here turns plain
+facts into a ``StaffRuling`` that names its rule and explains itself in the rule book's
+words; the caller (``models.approvals``) persists it and logs it with the policy values.
 
 Worked examples (domain.md), each a unit test:
 - approved, visited 11-22 -> protected until 01-05 23:59:59, even when approved 11-25 (R5);
@@ -73,7 +73,7 @@ class StaffRuling:
     previous: datetime | None = None  # the end before it (R6, R7)
     window_opens: date | None = None  # R7: the first day of the renewal window
     proposed_rule: str | None = None  # the rule that made the proposal natural
-    proposal: str | None = None  # the proposal's own explanation (W3A's wording)
+    proposal: str | None = None  # the proposal's own explanation (decide_arrival's)
     reason: str | None = None  # the manager's typed reason (rejection, exception)
 
     @property

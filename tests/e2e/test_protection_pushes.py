@@ -1,9 +1,9 @@
 """R4's and R8's reminders and ends, from filings sent through the webhook to the pushes
 rows the scheduler queues (``flask --app bot scheduler run-once``), travelling in time.
 
-The sender (W2F) delivers the rows; here we assert what is queued, on which day, for
-whom, and that it is queued once: again the same day, after a missed day, or by two
-schedulers at the same moment against real PostgreSQL.
+The sender (``scheduler/outbox.py``) delivers the rows; here we assert what is queued, on
+which day, for whom, and that it is queued once: again the same day, after a missed day,
+or by two schedulers at the same moment against real PostgreSQL.
 """
 
 from __future__ import annotations
