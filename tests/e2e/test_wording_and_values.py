@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from bot.simulator import WeChatSimulator
-from models.entities import DecisionLogEntry, Filing, Project
+from models.entities import DecisionLogEntry, Project
 from models.requests import INVITE_LENGTH
 from tests.e2e.conftest import JIA
-from tests.moments import at, end_of
+from tests.moments import at
 from tests.people import Person, files, filing_number
 
 pytestmark = pytest.mark.e2e
@@ -60,17 +60,15 @@ def test_an_arrival_time_already_past_is_refused_as_past(travel: Travel, jia: Pe
 
 
 def test_an_ended_visit_protection_is_not_called_a_filing_protection(
-    travel: Travel, jia: Person, engine: Engine
+    travel: Travel, jia: Person, cast: Any
 ) -> None:
     travel(at(11, 22, 10, 0))
-    number = files(jia)
-    # the case site's confirmation of the visit (R5) has no command yet: its result is set
-    with engine.begin() as conn:
-        conn.execute(
-            update(Filing)
-            .where(Filing.id == number)
-            .values(status="visited", protection_ends_at=end_of(1, 5, 2027))
-        )
+    number = files(jia, "报备 P1 张三 13812345678 本地 15:00")
+    # visited 11-22, approved by the manager (R5): protected until 2027-01-05
+    desk, boss = cast.staff("P1", "frontdesk"), cast.staff("P1", "manager", "张经理")
+    travel(at(11, 22, 15, 0))
+    assert "建议判定：有效" in desk.text(f"到访 #{number} 13812345678")
+    assert "到访保护至 2027-01-05" in boss.text(f"通过 #{number}")
     travel(at(12, 31, 10, 0))
     late = jia.text(f"带看 #{number} 01-06 10:00")
     assert "到访时间晚于到访保护期（保护至 2027-01-05）" in late
