@@ -50,7 +50,8 @@ def file_zhang(travel: Travel, agent: Person) -> int:
 
 
 def visit(engine: Engine, filing_no: int, arrived_at: datetime) -> Protection:
-    """What the staff issue's approval will do: start the visit protection."""
+    """The visit protection a manager's ``通过`` starts (``models/approvals.py``), without
+    the approval's own push: these tests count R4's and R8's pushes only."""
     with make_session_factory(engine).begin() as session:
         return protections.start_visit(
             session,
