@@ -120,23 +120,6 @@ def decide_revisit(
     return StaffRuling(Outcome.RENEWED, "R7", renewed, protected_until, opens)
 
 
-def propose_revisit(
-    protected_until: datetime, revisit_at: datetime, policy: Policy, tz: ZoneInfo
-) -> str:
-    """What the desk's registration of a re-visit proposes (valid, R7), in words: the
-    registration of a protected visited client calls this, the approval then decides.
-    Until 01-05: 12-31 -> "…经理确认后保护续至 2027-02-19"; 12-29 -> "…保护期不变"."""
-    ruling = decide_revisit(protected_until, revisit_at, policy, tz)
-    if ruling.outcome is Outcome.RENEWED:
-        return f"复访在续期窗口内，经理确认后到访保护续至 {_day(ruling.until)}"
-    if ruling.window_opens is None:
-        return f"复访，本项目不设续期，确认后保护期不变（保护至 {_day(ruling.until)}）"
-    return (
-        f"复访不在续期窗口内（{_day(ruling.window_opens)} 起），"
-        f"确认后保护期不变（保护至 {_day(ruling.until)}）"
-    )
-
-
 def decide_approval(
     facts: ArrivalFacts, exception: str | None, policy: Policy, tz: ZoneInfo
 ) -> StaffRuling:
