@@ -3,12 +3,12 @@
 A push is written by the decision that causes it (in the same transaction) or by an
 idempotent scan, and the unique key makes a second write a no-op on both backends
 (``INSERT ... ON CONFLICT DO NOTHING``): a job that runs twice, or on two machines at once,
-queues each push once. The sender (issue 16, W2F) claims due rows and delivers them.
+queues each push once. The sender (``scheduler/outbox.py``) claims due rows and delivers
+them.
 
-Privacy: the text and every template value pass the phone scrubber here, the last door
-before WeChat, so no push carries a filed phone's middle four digits whatever its caller
-built. (``models/privacy.py``, the project's scrubber, is not in this tree yet: until it
-is, numbers are masked with the policy's ``mask_phone``.)
+Privacy: the text and every template value pass the phone scrubber (``models/privacy.py``)
+here, the last door before WeChat, so no push carries a filed phone's middle four digits,
+however its caller wrote them (``138.1234.5678``, full-width digits, 一三八…).
 """
 
 from __future__ import annotations
@@ -22,18 +22,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models.db import table_of
-from models.policy import mask_phone
+from models.privacy import scrub
 from models.push_entities import Push, PushStatus
 
 PUSHES = table_of(Push)
 FIELD_MAX_CHARS = 20  # WeChat's template rule since May 2023: longer values are cut
-_PHONE = re.compile(r"(?<![0-9])(1[0-9]{2})[- ]?([0-9]{4})[- ]?([0-9]{4})(?![0-9])")
 _LINE_BREAK = re.compile(r"[\r\n\u2028\u2029]")
-
-
-def scrub(text: str) -> str:
-    """Mask every full mobile number in ``text`` (138 1234 5678 -> 138****5678)."""
-    return _PHONE.sub(lambda m: mask_phone(m.group(1) + m.group(2) + m.group(3)), text)
 
 
 def check_fields(fields: dict[str, str]) -> dict[str, str]:

@@ -103,7 +103,6 @@ def _classes() -> tuple[str, str]:
 
 _DIGIT_CLASS, _JOINER_CLASS = _classes()
 _DIGIT = re.compile(_DIGIT_CLASS)
-_JOINER = re.compile(_JOINER_CLASS)
 #: A run of digits joined only by joiners: where a phone may hide.
 _RUN = re.compile(f"{_DIGIT_CLASS}(?:{_JOINER_CLASS}*{_DIGIT_CLASS})*")
 
@@ -115,11 +114,6 @@ def digit_of(char: str) -> int | None:
         return None
     value = CHINESE_DIGITS.get(char)
     return value if value is not None else unicodedata.digit(char)
-
-
-def is_joiner(char: str) -> bool:
-    """A character that may sit between two digits of one phone number."""
-    return _JOINER.match(char) is not None
 
 
 def count_digits(text: str) -> int:

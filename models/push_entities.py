@@ -50,7 +50,7 @@ class Push(Base):
     __table_args__ = (
         UniqueConstraint("subject", "kind", "due_day"),
         Index("ix_pushes_status_next_attempt_at", "status", "next_attempt_at"),
-        Index("ix_pushes_wechat_msgid", "wechat_msgid"),  # TEMPLATESENDJOBFINISH (W2F)
+        Index("ix_pushes_wechat_msgid", "wechat_msgid"),  # TEMPLATESENDJOBFINISH events
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -4,10 +4,8 @@ Every function takes the project ids the sender serves (``Identity.posts``), nev
 project named in the message, so staff of one project cannot read another's clients.
 Phones are shown masked: a full number the front desk recorded stays site data.
 
-Arrivals: the arrivals table is not in this tree yet. ``arrival_counts`` and
-``pending_approvals`` are the two places it plugs into; until then an approved arrival is
-known only by the visit protection it started (``protections``, kind ``visit``), and
-nothing is pending.
+Arrivals are the desk's registrations (``arrivals``): ``arrival_counts`` counts them per
+distributor (valid = approved by a manager) and ``pending_approvals`` those awaiting one.
 """
 
 from __future__ import annotations

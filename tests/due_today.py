@@ -24,7 +24,7 @@ from models.db import make_session_factory
 from models.push_entities import Protection, PushKind
 from tests.e2e.conftest import JIA, YI
 from tests.moments import TZ
-from tests.people import Cast, Person, filing_number
+from tests.people import Cast, Person, files
 
 
 @contextmanager
@@ -94,9 +94,7 @@ def set_up_due_work(
         count += 1
         agent = agents[count % len(agents)]
         with clock_at(moment(day, 10, count % 60)):
-            reply = agent.text(f"报备 P1 客户{letters(count)} 139{count:08d} 本地 明天 15:00")
-        assert "报备成功" in reply, reply
-        return filing_number(reply)
+            return files(agent, f"报备 P1 客户{letters(count)} 139{count:08d} 本地 明天 15:00")
 
     due = Due([], [], [])
     for _ in range(per_case):

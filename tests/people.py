@@ -38,6 +38,13 @@ def filing_number(reply: str) -> int:
     return int(found.group(1))
 
 
+def files(agent: Person, text: str = "报备 P1 张三 13812345678 本地 明天 15:00") -> int:
+    """``agent`` sends ``text``, a filing that must succeed; returns its number."""
+    reply = agent.text(text)
+    assert "报备成功" in reply, reply
+    return filing_number(reply)
+
+
 class Cast:
     """Builds people through the operator CLI and the webhook only."""
 

@@ -1,10 +1,10 @@
 """A manager's rulings on the case site (R5 approval, R6 bulk, R7 renewal), pure.
 
-The front desk's registration proposes a ruling (``valid`` or ``natural``, W3A's
-``decide_arrival``); the manager's ``通过`` or ``驳回`` decides it, and ``大宗`` extends a
-visited client's protection once. Every function here turns plain facts into a
-``StaffRuling`` that names its rule and explains itself in the rule book's words; the
-caller (``models.approvals``) persists it and logs it with the policy values.
+The front desk's registration proposes a ruling (``valid`` or ``natural``,
+``models.policy.arrivals.decide_arrival``); the manager's ``通过`` or ``驳回`` decides it,
+and ``大宗`` extends a visited client's protection once. Every function here turns plain
+facts into a ``StaffRuling`` that names its rule and explains itself in the rule book's
+words; the caller (``models.approvals``) persists it and logs it with the policy values.
 
 Worked examples (domain.md), each a unit test:
 - approved, visited 11-22 -> protected until 01-05 23:59:59, even when approved 11-25 (R5);
@@ -27,6 +27,7 @@ from models.policy.dates import (
     visit_protection_end,
 )
 from models.policy.values import Policy
+from models.policy.wording import day_words as _day
 
 VALID, NATURAL = "valid", "natural"  # the ProposedRuling values an arrival stores
 EXPIRED_WORDS = "到访保护期已结束，客户已转为案场公客"
@@ -72,7 +73,7 @@ class StaffRuling:
     previous: datetime | None = None  # the end before it (R6, R7)
     window_opens: date | None = None  # R7: the first day of the renewal window
     proposed_rule: str | None = None  # the rule that made the proposal natural
-    proposal: str | None = None  # the proposal's own explanation (W3A's wording)
+    proposal: str | None = None  # the proposal's own explanation (decide_arrival's)
     reason: str | None = None  # the manager's typed reason (rejection, exception)
 
     @property
@@ -117,23 +118,6 @@ def decide_revisit(
     if renewed is None:
         return StaffRuling(Outcome.REVISIT_CONFIRMED, "R7", protected_until, protected_until, opens)
     return StaffRuling(Outcome.RENEWED, "R7", renewed, protected_until, opens)
-
-
-def propose_revisit(
-    protected_until: datetime, revisit_at: datetime, policy: Policy, tz: ZoneInfo
-) -> str:
-    """What the desk's registration of a re-visit proposes (valid, R7), in words: the
-    registration of a protected visited client calls this, the approval then decides.
-    Until 01-05: 12-31 -> "…经理确认后保护续至 2027-02-19"; 12-29 -> "…保护期不变"."""
-    ruling = decide_revisit(protected_until, revisit_at, policy, tz)
-    if ruling.outcome is Outcome.RENEWED:
-        return f"复访在续期窗口内，经理确认后到访保护续至 {_day(ruling.until)}"
-    if ruling.window_opens is None:
-        return f"复访，本项目不设续期，确认后保护期不变（保护至 {_day(ruling.until)}）"
-    return (
-        f"复访不在续期窗口内（{_day(ruling.window_opens)} 起），"
-        f"确认后保护期不变（保护至 {_day(ruling.until)}）"
-    )
 
 
 def decide_approval(
@@ -205,10 +189,6 @@ def decide_bulk(facts: BulkFacts, now: datetime, policy: Policy, tz: ZoneInfo) -
 
 
 # ---------------------------------------------------------------- the rule book's words
-
-
-def _day(moment: datetime | date | None) -> str:
-    return moment.strftime("%Y-%m-%d") if moment else "?"
 
 
 def _explain(r: StaffRuling) -> str:

@@ -30,7 +30,7 @@ from models.policy.dates import whole_minute
 from models.policy.rules import FilingState, is_protected
 from models.policy.states import FilingStatus
 from models.policy.values import Policy
-from models.policy.wording import KNOWN_SOURCES, STATUS_WORDS, span_words
+from models.policy.wording import KNOWN_SOURCES, STATUS_WORDS, known_to_site_words, span_words
 
 VALID, NATURAL = "valid", "natural"  # the ``ProposedRuling`` values stored in ``arrivals``
 
@@ -236,11 +236,9 @@ _EXPLAIN = {
     ArrivalReason.VISIT_PROTECTION_ENDED: lambda r: (
         f"到访保护期已于 {_day(r.protected_until, r.tz)} 结束，已转为案场公客"
     ),
-    ArrivalReason.KNOWN_TO_SITE: lambda r: (
-        f"该客户{KNOWN_SOURCES.get(r.known_source or '', '已为案场已知客户')}，不属于渠道客户"
-    ),
+    ArrivalReason.KNOWN_TO_SITE: lambda r: known_to_site_words(r.known_source),
     ArrivalReason.WALK_IN: lambda r: (
-        f"该客户{KNOWN_SOURCES[r.known_source]}，不属于渠道客户"
+        known_to_site_words(r.known_source)
         if r.known_source in KNOWN_SOURCES
         else "没有匹配的有效报备，记为自然到访"
     ),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from models.policy.dates import local_day, renewal_window_start
+from models.policy.dates import local_day, reminder_days, renewal_window_start
 from models.policy.states import ProtectionEnd, ProtectionKind, PushKind
 from models.policy.values import Policy
 
@@ -61,9 +61,9 @@ def reminder_due(
     """
     if now > ends_at:
         return None
-    today, end_day = local_day(now, tz), local_day(ends_at, tz)
-    due = [(end_day - timedelta(days=n), n) for n in lead_days(kind, policy)]
-    due = [(day, n) for day, n in due if day <= today]
+    today, leads = local_day(now, tz), lead_days(kind, policy)
+    days = zip(reminder_days(ends_at, leads, tz), leads, strict=True)  # leads hold no 0
+    due = [(day, n) for day, n in days if day <= today]
     if not due:
         return None
     day, n = max(due)

@@ -9,7 +9,7 @@ sentences comes from the ruling's facts, never from a default policy value.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -60,8 +60,14 @@ STATUS_WORDS: dict[str, str] = {
 }
 
 
-def day_words(moment: datetime | None) -> str:
+def day_words(moment: date | None) -> str:
+    """A day (or the day of a moment, as given): ``2026-11-28``; ``?`` where unknown."""
     return moment.strftime("%Y-%m-%d") if moment else "?"
+
+
+def known_to_site_words(source: str | None) -> str:
+    """R3's reason: why the site knows the client (KNOWN_SOURCES), so no channel's."""
+    return f"该客户{KNOWN_SOURCES.get(source or '', '已为案场已知客户')}，不属于渠道客户"
 
 
 def minute_words(moment: datetime | None) -> str:
@@ -104,9 +110,7 @@ _EXPLAIN: dict[Reason, Callable[[Ruling], str]] = {
         if r.held
         else f"该客户已由贵司报备，保护至 {day_words(r.protected_until)}，重复报备不延长保护期"
     ),
-    Reason.KNOWN_TO_SITE: lambda r: (
-        f"该客户{KNOWN_SOURCES.get(r.known_source or '', '已为案场已知客户')}，不属于渠道客户"
-    ),
+    Reason.KNOWN_TO_SITE: lambda r: known_to_site_words(r.known_source),
     Reason.NOTICE_TOO_SHORT: lambda r: (
         f"报备须在客户到访前至少{span_words(r.notice)}，最早可到访时间 {minute_words(r.earliest)}"
     ),

@@ -55,7 +55,7 @@ def visited_on_11_22(travel: Travel, engine: Engine, jia: Person, desk: Person) 
     """张三 filed 11-22 10:00 for 15:00 and registered at the desk at 15:00 (valid)."""
     travel(at(11, 22, 10, 0))
     number = filing_number(jia.text(f"报备 P1 张三 {PHONE} 本地 15:00"))
-    arrive(engine, travel, desk, number, PHONE, at(11, 22, 15, 0))
+    arrive(travel, desk, number, PHONE, at(11, 22, 15, 0))
     return number
 
 
@@ -122,10 +122,7 @@ def test_a_natural_proposal_is_approved_only_as_an_r2_exception_with_a_reason(
 ) -> None:  # fmt: skip
     travel(at(11, 22, 14, 10))  # local, filed 14:10, arrives 15:00: 50 minutes (R2)
     number = filing_number(jia.text(f"报备 P1 张三 {PHONE} 本地 15:10"))
-    arrive(
-        engine, travel, desk, number, PHONE, at(11, 22, 15, 0), proposed="natural", rule="R2",
-        why="提前报备不足：本地客户须提前1小时",
-    )  # fmt: skip
+    arrive(travel, desk, number, PHONE, at(11, 22, 15, 0), proposed="natural")
     travel(at(11, 22, 16, 0))
     refused = boss.text(f"通过 #{number}")
     assert f"不能通过 #{number}" in refused and "通过 #编号 例外 理由" in refused, refused
@@ -244,7 +241,7 @@ def test_the_pending_list_shows_oldest_first_with_numbers_masks_company_and_prop
     first = visited_on_11_22(travel, engine, jia, desk)
     travel(at(11, 22, 10, 5))
     second = filing_number(yi.text("报备 P1 李四 13912345678 本地 15:10"))
-    arrive(engine, travel, desk, second, "13912345678", at(11, 22, 15, 30))
+    arrive(travel, desk, second, "13912345678", at(11, 22, 15, 30))
     listed = desk.text("待审")
     assert listed == wechat.click(boss.openid, "STAFF_PENDING").text
     lines = listed.splitlines()
@@ -271,7 +268,7 @@ def revisit(
     travel: Travel, engine: Engine, desk: Person, boss: Person, number: int, moment: Any
 ) -> str:
     """A re-visit registered at the desk (no new filing, no notice) and approved an hour on."""
-    arrive(engine, travel, desk, number, PHONE, moment, rule="R7", why="复访")
+    arrive(travel, desk, number, PHONE, moment)
     travel(moment.replace(hour=moment.hour + 1))
     return boss.text(f"通过 #{number}")
 

@@ -22,7 +22,7 @@ from models.entities import DecisionLogEntry
 from models.evidence_entities import ArrivalPhoto, PhotoStatus
 from tests.conftest import Rig
 from tests.moments import at
-from tests.people import Cast, Person, filing_number
+from tests.people import Cast, Person, files
 
 pytestmark = pytest.mark.e2e
 Travel = Callable[[datetime], None]
@@ -46,9 +46,7 @@ def desk(cast: Cast) -> Person:
 def filed(travel: Travel, jia: Person) -> int:
     """张三, filed by 甲's agent on 11-22 10:00 (local, expected 11-23 15:00)."""
     travel(at(11, 22, 10, 0))
-    reply = jia.text(f"报备 P1 张三 {PHONE} 本地 明天 15:00")
-    assert "报备成功" in reply, reply
-    return filing_number(reply)
+    return files(jia, f"报备 P1 张三 {PHONE} 本地 明天 15:00")
 
 
 def send_photo(person: Person, media_id: str = "MEDIA_confirmation_form") -> str:

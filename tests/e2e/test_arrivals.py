@@ -19,7 +19,7 @@ from models.arrival_entities import Arrival, ArrivalStatus
 from models.entities import Client, DecisionLogEntry, Filing
 from models.push_entities import Protection
 from tests.moments import at
-from tests.people import Cast, Person, filing_number
+from tests.people import Cast, Person, files
 
 pytestmark = pytest.mark.e2e
 Travel = Callable[[datetime], None]
@@ -33,9 +33,7 @@ def desk(cast: Cast) -> Person:
 
 def file(travel: Travel, agent: Person, moment: datetime, text: str) -> int:
     travel(moment)
-    reply = agent.text(text)
-    assert "报备成功" in reply, reply
-    return filing_number(reply)
+    return files(agent, text)
 
 
 def arrivals(engine: Engine) -> list[Arrival]:

@@ -18,7 +18,7 @@ from bot.simulator import WeChatSimulator
 from models.entities import DecisionLogEntry, Distributor, InviteCode
 from tests.e2e.conftest import JIA, YI
 from tests.moments import at
-from tests.people import Cast, Person, filing_number, last_line
+from tests.people import Cast, Person, files, filing_number, last_line
 
 pytestmark = pytest.mark.e2e
 
@@ -32,9 +32,7 @@ def without(number: int, reply: str) -> str:
 
 
 def file(agent: Person, when: str = "明天 15:00") -> int:
-    reply = agent.text(FILE_ZHANG.format(when=when))
-    assert "报备成功" in reply, reply
-    return filing_number(reply)
+    return files(agent, FILE_ZHANG.format(when=when))
 
 
 # ------------------------------------------------------------------ 1. R4 cancel and refile

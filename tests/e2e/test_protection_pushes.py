@@ -1,9 +1,9 @@
 """R4's and R8's reminders and ends, from filings sent through the webhook to the pushes
 rows the scheduler queues (``flask --app bot scheduler run-once``), travelling in time.
 
-The sender (W2F) delivers the rows; here we assert what is queued, on which day, for
-whom, and that it is queued once: again the same day, after a missed day, or by two
-schedulers at the same moment against real PostgreSQL.
+The sender (``scheduler/outbox.py``) delivers the rows; here we assert what is queued, on
+which day, for whom, and that it is queued once: again the same day, after a missed day,
+or by two schedulers at the same moment against real PostgreSQL.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from scheduler.runner import run_once
 from tests.conftest import Rig
 from tests.e2e.conftest import YI
 from tests.moments import TZ, at, end_of
-from tests.people import Cast, Person, filing_number, last_line
+from tests.people import Cast, Person, files, filing_number, last_line
 
 pytestmark = pytest.mark.e2e
 Travel = Callable[[datetime], None]
@@ -46,13 +46,12 @@ def pushes(engine: Engine) -> list[Any]:
 
 def file_zhang(travel: Travel, agent: Person) -> int:
     travel(at(11, 22, 10, 0))
-    reply = agent.text(ZHANG)
-    assert "报备成功" in reply, reply
-    return filing_number(reply)
+    return files(agent, ZHANG)
 
 
 def visit(engine: Engine, filing_no: int, arrived_at: datetime) -> Protection:
-    """What the staff issue's approval will do: start the visit protection."""
+    """The visit protection a manager's ``通过`` starts (``models/approvals.py``), without
+    the approval's own push: these tests count R4's and R8's pushes only."""
     with make_session_factory(engine).begin() as session:
         return protections.start_visit(
             session,

@@ -269,28 +269,9 @@ def test_readme_simulator_command_with_typed_input_files_against_the_running_ser
     running: Running,
 ) -> None:
     # The README's command as printed by run.sh, with the README's first filing typed in.
-    simulate = subprocess.run(
-        [
-            str(ROOT / ".venv" / "bin" / "flask"),
-            "--app",
-            "bot",
-            "simulate",
-            "--demo",
-            "--url",
-            f"http://127.0.0.1:{running.port}/wechat",
-            "--fake-url",
-            f"http://127.0.0.1:{running.fake_port}",
-        ],
-        cwd=ROOT,
-        env=running.env,
-        input=f"{readme_first_filing()}\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert simulate.returncode == 0, simulate.stdout + simulate.stderr
-    assert "您还没有绑定" not in simulate.stdout
-    assert "报备成功 #" in simulate.stdout, simulate.stdout + simulate.stderr
+    shown = simulate_against(running, [readme_first_filing()], "--demo")
+    assert "您还没有绑定" not in shown
+    assert "报备成功 #" in shown, shown
 
 
 def test_the_access_log_of_the_run_script_keeps_signatures_and_nonces_out(

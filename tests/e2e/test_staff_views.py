@@ -15,13 +15,11 @@ from sqlalchemy import Engine, func, select
 
 from bot.fakeapi import FakeWeChatServer
 from bot.simulator import WeChatSimulator
-from models import protections
-from models.db import make_session_factory
 from models.entities import DecisionLogEntry, Filing, VisitReport
 from models.push_entities import Push
 from tests.e2e.conftest import JIA, YI
-from tests.moments import TZ, at
-from tests.people import Cast, Person, filing_number
+from tests.moments import at
+from tests.people import Cast, Person, files, filing_number
 
 pytestmark = pytest.mark.e2e
 Travel = Callable[[datetime], None]
@@ -44,9 +42,7 @@ def click(person: Person, key: str) -> str:
 
 def file_zhang(travel: Travel, agent: Person) -> int:
     travel(at(11, 22, 10, 0))
-    reply = agent.text(ZHANG)
-    assert "报备成功" in reply, reply
-    return filing_number(reply)
+    return files(agent, ZHANG)
 
 
 def test_staff_find_their_projects_client_by_full_or_masked_phone_never_seeing_the_middle(
@@ -76,14 +72,13 @@ def test_staff_of_another_project_do_not_find_the_client(
 
 
 def test_a_visited_client_shows_the_visit_protection_and_its_end(
-    cast: Cast, jia: Person, engine: Engine, travel: Travel
+    cast: Cast, jia: Person, travel: Travel
 ) -> None:
     number = file_zhang(travel, jia)
-    with make_session_factory(engine).begin() as session:
-        protections.start_visit(
-            session, filing_id=number, started_by="arrival:1", arrived_at=at(11, 22, 15, 0),
-            now=at(11, 22, 16, 0), tz=TZ,
-        )  # fmt: skip
+    travel(at(11, 22, 15, 0))  # registered at the desk, approved by the manager (R5)
+    assert "建议判定：有效" in cast.staff("P1").text(f"到访 #{number} 13812345678")
+    travel(at(11, 22, 16, 0))
+    assert "审核通过" in cast.staff("P1", "manager", "张经理").text(f"通过 #{number}")
     travel(at(11, 23, 10, 0))
 
     reply = cast.staff("P1").text("查询 138****5678")

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from bot.fakeapi import FakeState, FakeWeChatServer
+from bot.fakeapi import FakeWeChatServer
 from models import audit, outbox
 from models import policy as rules
 from models.db import make_session_factory
@@ -42,7 +42,7 @@ from scheduler.runner import SEND_PUSHES
 from tests.conftest import REDIS_URL
 from tests.due_today import set_up_due_work
 from tests.faults.support.processes import die_with_the_test_run, stop_process
-from tests.faults.support.service import ROOT, service_environment
+from tests.faults.support.service import ROOT, service_environment, slow_fake_wechat
 from tests.moments import TZ
 
 pytestmark = pytest.mark.e2e
@@ -138,9 +138,7 @@ def run_two_at_once(env: dict[str, str], tmp: Path) -> list[Run]:
 
 @pytest.fixture
 def fake() -> Iterator[FakeWeChatServer]:
-    """A fake WeChat API of this test's own; each send takes a few ms, as on a network."""
-    with FakeWeChatServer(FakeState()) as server:
-        server.state.send_delay = 0.004
+    with slow_fake_wechat() as server:
         yield server
 
 

@@ -11,21 +11,15 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from bot.simulator import WeChatSimulator
-from models.entities import DecisionLogEntry, Filing, Project
+from models.entities import DecisionLogEntry, Project
 from models.requests import INVITE_LENGTH
 from tests.e2e.conftest import JIA
-from tests.moments import at, end_of
-from tests.people import Person, filing_number
+from tests.moments import at
+from tests.people import Person, files, filing_number
 
 pytestmark = pytest.mark.e2e
 
 Travel = Callable[[datetime], None]
-
-
-def file(person: Person, text: str = "报备 P1 张三 13812345678 本地 明天 15:00") -> int:
-    reply = person.text(text)
-    assert "报备成功" in reply, reply
-    return filing_number(reply)
 
 
 # ------------------------------------------------------------------ item 9: wording
@@ -36,8 +30,8 @@ def test_the_cap_is_limit_l1_and_a_visit_report_does_not_free_a_place(
 ) -> None:
     assert cli("project", "set", "P1", "--set", "max_open_filings=2").exit_code == 0
     travel(at(11, 22, 10, 0))
-    first = file(jia)
-    file(jia, "报备 P1 李四 13912345678 本地 明天 15:00")
+    first = files(jia)
+    files(jia, "报备 P1 李四 13912345678 本地 明天 15:00")
     assert "到访报备成功" in jia.text(f"带看 #{first} 明天 15:00")
 
     refused = jia.text("报备 P1 王五 13712345678 本地 明天 15:00")
@@ -66,17 +60,15 @@ def test_an_arrival_time_already_past_is_refused_as_past(travel: Travel, jia: Pe
 
 
 def test_an_ended_visit_protection_is_not_called_a_filing_protection(
-    travel: Travel, jia: Person, engine: Engine
+    travel: Travel, jia: Person, cast: Any
 ) -> None:
     travel(at(11, 22, 10, 0))
-    number = file(jia)
-    # the case site's confirmation of the visit (R5) has no command yet: its result is set
-    with engine.begin() as conn:
-        conn.execute(
-            update(Filing)
-            .where(Filing.id == number)
-            .values(status="visited", protection_ends_at=end_of(1, 5, 2027))
-        )
+    number = files(jia, "报备 P1 张三 13812345678 本地 15:00")
+    # visited 11-22, approved by the manager (R5): protected until 2027-01-05
+    desk, boss = cast.staff("P1", "frontdesk"), cast.staff("P1", "manager", "张经理")
+    travel(at(11, 22, 15, 0))
+    assert "建议判定：有效" in desk.text(f"到访 #{number} 13812345678")
+    assert "到访保护至 2027-01-05" in boss.text(f"通过 #{number}")
     travel(at(12, 31, 10, 0))
     late = jia.text(f"带看 #{number} 01-06 10:00")
     assert "到访时间晚于到访保护期（保护至 2027-01-05）" in late
@@ -112,7 +104,7 @@ def test_a_bad_name_in_bind_is_the_agents_own_name(
 
 def test_a_second_cancel_says_it_is_cancelled_already(travel: Travel, jia: Person) -> None:
     travel(at(11, 22, 10, 0))
-    number = file(jia)
+    number = files(jia)
     assert "已取消报备" in jia.text(f"取消 #{number}")
 
     again = jia.text(f"取消 #{number}")
@@ -123,7 +115,7 @@ def test_a_second_cancel_says_it_is_cancelled_already(travel: Travel, jia: Perso
 
 def test_cancelling_a_lapsed_filing_is_not_told_to_file_again(travel: Travel, jia: Person) -> None:
     travel(at(11, 22, 10, 0))
-    number = file(jia)
+    number = files(jia)
     travel(at(11, 30, 9, 0))
 
     reply = jia.text(f"取消 #{number}")

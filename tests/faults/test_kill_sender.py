@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -23,13 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import FakeState, FakeWeChatServer
+from bot.fakeapi import FakeWeChatServer
 from models import clock, outbox
 from models.push_entities import PushKind, PushStatus
 from tests.conftest import REDIS_URL
 from tests.faults.support.postgres import database_engine
-from tests.faults.support.processes import die_with_the_test_run, stop_process, tail, wait_until
-from tests.faults.support.service import ROOT, service_environment
+from tests.faults.support.processes import stop_process, tail, wait_until
+from tests.faults.support.service import service_environment, slow_fake_wechat, start_scheduler
 from tests.moments import TZ
 
 pytestmark = pytest.mark.faults
@@ -42,22 +40,8 @@ TEMPLATE = {"template_id": "TPL_LAPSE", "keywords": {"client": "thing1"}}
 
 @pytest.fixture
 def fake() -> Iterator[FakeWeChatServer]:
-    with FakeWeChatServer(FakeState()) as server:
-        server.state.send_delay = 0.004
+    with slow_fake_wechat() as server:
         yield server
-
-
-def start_sender(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as stderr:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "bot", "scheduler", "run-once"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            preexec_fn=die_with_the_test_run,
-        )
 
 
 def test_a_sender_killed_mid_drain_loses_nothing_and_repeats_nothing_confirmed(
@@ -89,7 +73,7 @@ def test_a_sender_killed_mid_drain_loses_nothing_and_repeats_nothing_confirmed(
     )
     log = tmp_path / "sender.log"
 
-    sender = start_sender(env, log)
+    sender = start_scheduler("run-once", env, log)
     try:
         wait_until(
             lambda: len(fake.state.sent) >= KILL_AFTER_CONFIRMED or sender.poll() is not None,
@@ -105,7 +89,7 @@ def test_a_sender_killed_mid_drain_loses_nothing_and_repeats_nothing_confirmed(
     assert KILL_AFTER_CONFIRMED <= len(confirmed_before) < PUSHES, "the kill came too late"
 
     time.sleep(LEASE_SECONDS + 0.5)  # the dead sender's claims run out
-    again = start_sender(env, log)
+    again = start_scheduler("run-once", env, log)
     try:
         assert again.wait(timeout=40) == 0, tail(log)
     finally:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -28,7 +26,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from bot.fakeapi import FakeState, FakeWeChatServer
+from bot.fakeapi import FakeWeChatServer
 from models import clock, outbox
 from models import policy as rules
 from models.db import make_session_factory
@@ -36,8 +34,8 @@ from models.entities import DecisionLogEntry
 from models.push_entities import PushKind, PushStatus
 from tests.conftest import REDIS_URL
 from tests.due_today import set_up_due_work
-from tests.faults.support.processes import die_with_the_test_run, stop_process, tail, wait_until
-from tests.faults.support.service import ROOT, service_environment
+from tests.faults.support.processes import stop_process, tail, wait_until
+from tests.faults.support.service import service_environment, slow_fake_wechat, start_scheduler
 from tests.moments import TZ
 
 pytestmark = pytest.mark.faults
@@ -52,22 +50,8 @@ STANDING_BY = "another scheduler leads; standing by"
 
 @pytest.fixture
 def fake() -> Iterator[FakeWeChatServer]:
-    with FakeWeChatServer(FakeState()) as server:
-        server.state.send_delay = 0.004
+    with slow_fake_wechat() as server:
         yield server
-
-
-def start_scheduler(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as stderr:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "bot", "scheduler", "run"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            preexec_fn=die_with_the_test_run,
-        )
 
 
 def says(log: Path, line: str) -> bool:
@@ -124,10 +108,10 @@ def test_a_leader_killed_mid_run_is_replaced_and_nothing_is_done_twice(
         BAOBEI_PUSHES__TEMPLATES=json.dumps({kind.value: template for kind in PushKind}),
     )
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
-    processes = [start_scheduler(env, logs[0])]
+    processes = [start_scheduler("run", env, logs[0])]
     try:
         wait_until(lambda: says(logs[0], TAKEN), 20, f"a leader\n{tail(logs[0])}")
-        processes.append(start_scheduler(env, logs[1]))
+        processes.append(start_scheduler("run", env, logs[1]))
         wait_until(lambda: says(logs[1], STANDING_BY), 20, f"a standby\n{tail(logs[1])}")
         wait_until(lambda: len(fake.state.sent) >= KILL_AFTER_SENT, 20, f"sends\n{tail(logs[0])}")
         processes[0].send_signal(signal.SIGKILL)  # mid-drain

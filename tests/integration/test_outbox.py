@@ -51,6 +51,18 @@ def test_the_text_never_carries_the_middle_four_digits(engine: Engine) -> None:
     assert "13812345678" not in row.text and "138****5678" in row.text
 
 
+@pytest.mark.parametrize(
+    "written", ["138.1234.5678", "+86 138-1234-5678", "１３８１２３４５６７８"]
+)
+def test_a_phone_written_any_way_is_masked_in_text_and_fields(engine: Engine, written: str) -> None:
+    with engine.begin() as conn:
+        _enqueue(conn, text=f"客户张三 {written} 明天到期", fields={"thing1": f"张 {written}"})
+    with engine.connect() as conn:
+        (row,) = outbox.queued(conn)
+    for stored in (row.text, *row.fields.values()):
+        assert "1234" not in stored and "138****5678" in stored, stored
+
+
 def test_a_template_value_that_wechat_would_cut_is_refused(engine: Engine) -> None:
     with engine.begin() as conn, pytest.raises(ValueError, match="thing1"):
         _enqueue(conn, fields={"thing1": "一行\n两行"})

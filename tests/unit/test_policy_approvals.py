@@ -15,7 +15,6 @@ from models.policy.approvals import (
     decide_bulk,
     decide_rejection,
     decide_revisit,
-    propose_revisit,
 )
 from tests.moments import TZ, at, end_of
 
@@ -111,12 +110,3 @@ def test_bulk_needs_a_visited_client_still_protected_and_a_project_that_has_it()
     assert decide_bulk(BulkFacts(True, end_of(1, 5, year=2027), False), early, off, TZ).outcome is (
         Outcome.BULK_OFF
     )
-
-
-def test_the_desk_hears_what_a_revisit_will_do_before_the_manager_rules() -> None:
-    until = end_of(1, 5, year=2027)
-    assert propose_revisit(until, at(12, 31, 10), POLICY, TZ).endswith("续至 2027-02-19")
-    early = propose_revisit(until, at(12, 29, 10), POLICY, TZ)
-    assert "不在续期窗口内（2026-12-30 起）" in early and "保护期不变" in early
-    off = propose_revisit(until, at(12, 31, 10), Policy(renewal_window_days=0), TZ)
-    assert "不设续期" in off

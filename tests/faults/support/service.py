@@ -14,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+from bot.fakeapi import FakeState, FakeWeChatServer
 from bot.simulator import WeChatSimulator, http_transport
 from tests.conftest import AES_KEY, APP_ID, TOKEN
 from tests.faults.support.processes import (
@@ -26,6 +27,28 @@ from tests.faults.support.processes import (
 )
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+@contextlib.contextmanager
+def slow_fake_wechat() -> Iterator[FakeWeChatServer]:
+    """A fake WeChat API of the test's own; each send takes a few ms, as on a network."""
+    with FakeWeChatServer(FakeState()) as server:
+        server.state.send_delay = 0.004
+        yield server
+
+
+def start_scheduler(command: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """``flask --app bot scheduler <command>`` (run, run-once) as a process of its own."""
+    with log.open("ab") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "bot", "scheduler", command],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            preexec_fn=die_with_the_test_run,
+        )
 
 
 def service_environment(
