@@ -6,8 +6,9 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import models.arrival_entities  # noqa: F401  (the arrivals registered at the case site)
-import models.evidence_entities  # noqa: F401  (staff photos attached to arrivals)
+import models.deal_entities  # noqa: F401  (deal events recorded by the case site)
 import models.entities  # noqa: F401  (registers every table on Base.metadata)
+import models.evidence_entities  # noqa: F401  (staff photos attached to arrivals)
 import models.push_entities  # noqa: F401  (the outbox and the protection rows)
 from models.db import Base
 from models.settings import load_settings
