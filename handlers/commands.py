@@ -136,6 +136,26 @@ class Reject:
 
 
 @dataclass(frozen=True)
+class RecordDeal:
+    """``认筹|认购|签约 #<编号> [总价] [日期]`` (front desk or manager of the filing's
+    project): a deal event of the filing's client (R9). ``kind`` a ``DealKind`` value;
+    ``amount`` the total price in yuan; ``at`` None: when the message was sent."""
+
+    kind: str
+    filing_no: int
+    amount: int | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class VoidDeal:
+    """``退定 #<编号> <理由>`` (managers): the client's deals no longer count (R9)."""
+
+    filing_no: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class MarkBulk:
     """``大宗 #<编号>`` (managers): R6's extension of a visited client, once."""
 
@@ -161,4 +181,6 @@ Command = (
     | Reject
     | MarkBulk
     | ListPending
+    | RecordDeal
+    | VoidDeal
 )

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from handlers import agent, approvals, replies, staff
+from handlers import agent, approvals, deals, replies, staff
 from handlers.commands import (
     Approve,
     Bind,
@@ -35,9 +35,11 @@ from handlers.commands import (
     MarkBulk,
     ParseError,
     Query,
+    RecordDeal,
     RegisterArrival,
     Reject,
     ReportVisit,
+    VoidDeal,
 )
 from handlers.context import Inbound
 from handlers.grammar import parse
@@ -78,6 +80,8 @@ ROUTES: tuple[Route, ...] = (
     Route(ListPending, approvals.list_pending, STAFF),
     Route(DayVisits, staff.day_visits, STAFF),
     Route(ChannelStats, staff.channel_stats, MANAGERS),
+    Route(RecordDeal, deals.record_deal, STAFF),  # the filing's project's desk or manager
+    Route(VoidDeal, deals.void_deal, MANAGERS),
     Route(Help, staff.show_help, STAFF),
     Route(Help, agent.show_help, ANYONE),
 )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from models import policy as rules
 from models.accounts import log_decision
+from models.deal_entities import Deal
 from models.entities import Agent, Client, Filing, Project
 from models.push_entities import Protection, Push, PushStatus
 
@@ -214,9 +215,15 @@ def _rows_query() -> Any:
                 Agent.distributor_id == Protection.distributor_id,
             ),
         )
-        .where(Protection.ended_reason.is_(None))
+        .where(Protection.ended_reason.is_(None), ~_live_deal.exists())
         .order_by(Protection.id)
     )  # fmt: skip
+
+
+# R9: a client with a live (not voided) deal neither lapses, expires nor is reminded; the
+# rows stay open, so the client's owner is unchanged, and a 退定 lets the jobs resume
+# from the protection's end.
+_live_deal = select(Deal.id).where(Deal.client_id == Protection.client_id, Deal.voided_at.is_(None))
 
 
 def open_until(session: Session, start: datetime, end: datetime) -> list[ProtectionRow]:
