@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from bot.fakeapi import FakeWeChatServer
 from bot.simulator import WeChatSimulator
 from tests.people import Cast, Person
 
@@ -32,3 +33,22 @@ def jia(cast: Cast) -> Person:
 def yi(cast: Cast) -> Person:
     """赵小红, an agent of 乙."""
     return cast.agent(YI, "赵小红")
+
+
+@pytest.fixture
+def desk(cast: Cast) -> Person:
+    """李前台, the front desk of P1."""
+    return cast.staff("P1", "frontdesk", "李前台")
+
+
+@pytest.fixture
+def boss(cast: Cast) -> Person:
+    """张经理, a case-site manager of P1."""
+    return cast.staff("P1", "manager", "张经理")
+
+
+@pytest.fixture
+def fresh_api(fake_wechat: FakeWeChatServer) -> Iterator[None]:
+    """The fake API is shared by the session: count only this test's sends."""
+    fake_wechat.state.reset()
+    yield

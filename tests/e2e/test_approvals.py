@@ -4,7 +4,7 @@ push delivered at the fake WeChat API by ``scheduler run-once``, and R8 after ap
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -30,25 +30,8 @@ from tests.e2e.conftest import YI
 from tests.moments import at, end_of
 from tests.people import Cast, Person, filing_number
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("fresh_api")]
 PHONE = "13812345678"
-
-
-@pytest.fixture(autouse=True)
-def fresh_api(fake_wechat: FakeWeChatServer) -> Iterator[None]:
-    """The fake API is shared by the session: count only this test's sends."""
-    fake_wechat.state.reset()
-    yield
-
-
-@pytest.fixture
-def desk(cast: Cast) -> Person:
-    return cast.staff("P1", "frontdesk", "李前台")
-
-
-@pytest.fixture
-def boss(cast: Cast) -> Person:
-    return cast.staff("P1", "manager", "张经理")
 
 
 def visited_on_11_22(travel: Travel, engine: Engine, jia: Person, desk: Person) -> int:

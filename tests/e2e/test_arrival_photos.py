@@ -38,11 +38,6 @@ def fake(fake_wechat: FakeWeChatServer) -> Iterator[FakeWeChatServer]:
 
 
 @pytest.fixture
-def desk(cast: Cast) -> Person:
-    return cast.staff("P1", "frontdesk", "李前台")
-
-
-@pytest.fixture
 def filed(travel: Travel, jia: Person) -> int:
     """张三, filed by 甲's agent on 11-22 10:00 (local, expected 11-23 15:00)."""
     travel(at(11, 22, 10, 0))

@@ -26,11 +26,6 @@ Travel = Callable[[datetime], None]
 PHONE = "13812345678"
 
 
-@pytest.fixture
-def desk(cast: Cast) -> Person:
-    return cast.staff("P1", "frontdesk", "李前台")
-
-
 def file(travel: Travel, agent: Person, moment: datetime, text: str) -> int:
     travel(moment)
     return files(agent, text)

@@ -5,13 +5,12 @@ expiry resumes from the protection's end."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 
-from bot.fakeapi import FakeWeChatServer
 from models.db import make_session_factory
 from models.deal_entities import Deal
 from models.entities import Distributor
@@ -28,24 +27,8 @@ from tests.e2e.conftest import JIA
 from tests.moments import at, end_of
 from tests.people import Cast, Person, filing_number
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("fresh_api")]
 PHONE = "13812345678"
-
-
-@pytest.fixture(autouse=True)
-def fresh_api(fake_wechat: FakeWeChatServer) -> Iterator[None]:
-    fake_wechat.state.reset()
-    yield
-
-
-@pytest.fixture
-def desk(cast: Cast) -> Person:
-    return cast.staff("P1", "frontdesk", "李前台")
-
-
-@pytest.fixture
-def boss(cast: Cast) -> Person:
-    return cast.staff("P1", "manager", "张经理")
 
 
 def deals(engine: Engine) -> list[Deal]:
