@@ -82,10 +82,15 @@ class PushKind(StrEnum):
     RULING = "ruling"  # an answer to someone's act (approval, ruling): at once
     MORNING_DIGEST = "morning_digest"  # a manager's morning: pending approvals, today's visits
     STAFF_TAG = "staff_tag"  # not a message: the sender tags a bound staff member (their menu)
+    STAFF_CHART = "staff_chart"  # a manager's 统计: the week's funnel chart, as an image
 
 
 #: Outbox rows that are no message to anyone: no template, no text, never "undelivered" words.
 NOT_MESSAGES = frozenset({PushKind.STAFF_TAG})
+
+#: Outbox rows sent as a customer-service image (drawn and uploaded by the sender), never
+#: as a template or a text: WeChat's templates carry no pictures.
+IMAGE_KINDS = frozenset({PushKind.STAFF_CHART})
 
 
 #: The reminders: dropped, never sent, when their protection ends before they go out.
