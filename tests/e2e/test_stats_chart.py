@@ -59,6 +59,8 @@ def test_a_managers_stats_click_answers_the_text_and_the_chart_reaches_them_as_a
         assert (image.format, image.size) == ("PNG", (WIDTH_PX, HEIGHT_PX))
     (push,) = charts(engine)
     assert push.status == "sent"
+    listed = cli("pushes", "list", "--status", "sent").stdout
+    assert f"{push.id}\tsent\tstaff_chart\t{boss.openid}\timage" in listed
 
 
 def test_a_retried_click_queues_one_chart_and_a_front_desks_click_none(
