@@ -491,6 +491,9 @@ def test_default_policy_matches_the_rule_books_table():
         "filing_reminder_days": 1,
         "visit_reminder_days": 7,
         "visit_last_reminder_days": 1,
+        "commission_rate_bp": 160,
+        "commission_low_rate_bp": 150,
+        "commission_low_rate_below_contracts": 2,
     }
 
 
