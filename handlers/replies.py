@@ -52,6 +52,7 @@ STAFF_ARRIVAL_FOR_AGENTS = (
 
 DEAL_BAD_PHONE = "手机号应为完整的11位手机号（成交登记不收 138****5678）"
 DEAL_BAD_NAME = "姓名不对，应为1到20个字，不含数字和符号"
+DEAL_BAD_DATE = "成交日期看不懂或在将来，例如：11-25、2026-11-25、昨天 10:00、今天 9:30"
 PROBLEMS: dict[ParseProblem, str] = {
     ParseProblem.EMPTY: "消息是空的",
     ParseProblem.UNKNOWN_VERB: "没有看懂这条指令",
@@ -73,6 +74,7 @@ VERB_PROBLEMS: dict[tuple[str, ParseProblem], str] = {
     ("查询", ParseProblem.BAD_NUMBER): "没有看懂要查询什么，请写页码或客户手机号",
     **{(word, ParseProblem.BAD_PHONE): DEAL_BAD_PHONE for word in DEAL_KINDS},
     **{(word, ParseProblem.BAD_NAME): DEAL_BAD_NAME for word in DEAL_KINDS},
+    **{(word, ParseProblem.BAD_TIME): DEAL_BAD_DATE for word in DEAL_KINDS},
 }
 
 
