@@ -165,8 +165,8 @@ def _client(args: Tokens, verb: str) -> tuple[int | None, str, str, int] | Parse
             return ParseError(ParseProblem.BAD_PHONE, verb=verb)
         number = numbered(args, verb)
         return number if isinstance(number, ParseError) else (number.value, "", "", number.used)
-    if phone.used >= len(args):
-        return ParseError(ParseProblem.MISSING_FIELDS, verb=verb)
+    if phone.used >= len(args) or args[phone.used].startswith(BUYER_WORDS):
+        return ParseError(ParseProblem.MISSING_FIELDS, verb=verb)  # the client's name
     name = check_name(args[phone.used], verb)
     return name if isinstance(name, ParseError) else (None, phone.value, name, phone.used + 1)
 

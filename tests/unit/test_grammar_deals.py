@@ -115,6 +115,9 @@ def test_a_client_with_no_filing_is_named_by_full_phone_and_name() -> None:
 def test_the_full_phone_form_needs_the_full_number_and_a_name() -> None:
     assert parse("签约 138****5678 张三", NOW) == ParseError(ParseProblem.BAD_PHONE, verb="签约")
     assert parse("签约 13812345678", NOW) == ParseError(ParseProblem.MISSING_FIELDS, verb="签约")
+    assert parse("签约 13812345678 买受人 李四", NOW) == ParseError(
+        ParseProblem.MISSING_FIELDS, verb="签约"
+    )
     refused = parse("签约 13812345678 350万", NOW)
     assert isinstance(refused, ParseError) and refused.problem == ParseProblem.BAD_NAME
 
