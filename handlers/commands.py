@@ -156,6 +156,23 @@ class VoidDeal:
 
 
 @dataclass(frozen=True)
+class RecordViolation:
+    """``违规 <分销商全称> 截客 <说明>`` or ``违规 <分销商全称> 违约报备 #<编号> <说明>``
+    (managers): R11. ``distributor`` is the full name as typed (spaces dropped, compared
+    normalised); ``kind`` a ``ViolationKind`` value; ``filing_no`` the false filing's."""
+
+    distributor: str
+    kind: str
+    description: str  # phones masked
+    filing_no: int | None = None
+
+
+@dataclass(frozen=True)
+class ListViolations:
+    """``违规记录`` (managers): the violations recorded in the manager's projects."""
+
+
+@dataclass(frozen=True)
 class MarkBulk:
     """``大宗 #<编号>`` (managers): R6's extension of a visited client, once."""
 
@@ -183,4 +200,6 @@ Command = (
     | ListPending
     | RecordDeal
     | VoidDeal
+    | RecordViolation
+    | ListViolations
 )
