@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 from models.policy.push_wording import KIND_WORDS, violation_explanation, yuan
 from models.policy.violations import ViolationKind
-from models.violations import Result, ViolationResult, ViolationRow
+from models.violation_list import ViolationRow
+from models.violations import Result, ViolationResult
 
 UNKNOWN_DISTRIBUTOR = (
     "没有找到名为「{name}」的分销商，请写分销商的全称（与合作协议一致），例如：\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from handlers import replies_violations
 from handlers.commands import ListViolations, RecordViolation
 from handlers.context import Inbound
-from models import violations
+from models import violation_list, violations
 from models.services import Services
 
 
@@ -28,5 +28,5 @@ def record_violation(command: RecordViolation, services: Services, inbound: Inbo
 def list_violations(command: ListViolations, services: Services, inbound: Inbound) -> str:
     """违规记录: the latest violations of the manager's projects."""
     assert inbound.identity is not None
-    rows = violations.recent(services.engine, inbound.identity)
+    rows = violation_list.recent(services.engine, inbound.identity)
     return replies_violations.violation_list(rows, services.tz)

@@ -11,7 +11,7 @@ message (same ``source_msg``) is answered from the first record and writes nothi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -25,16 +25,16 @@ from models import policy as rules
 from models.accounts import log_decision
 from models.blacklisting import terminate_protections
 from models.db import make_session_factory
-from models.entities import Agent, Distributor, Filing, Project
-from models.evidence_entities import ArrivalPhoto
+from models.entities import Agent, DecisionLogEntry, Distributor, Filing, Project
 from models.identity import Identity, StaffPost
 from models.names import normalise_name
 from models.policy import push_wording as words
 from models.policy.violations import ViolationKind, ViolationRuling, rule_violation
 from models.policy.violations import ViolationOutcome as Decided
+from models.push_entities import Push
 from models.violation_entities import Violation
 
-__all__ = ["Result", "ViolationResult", "ViolationRow", "record", "recent"]
+__all__ = ["Result", "ViolationResult", "record"]
 
 
 class Result(Enum):
@@ -86,7 +86,7 @@ def record(
     with make_session_factory(engine).begin() as session:
         done = session.scalar(select(Violation).where(Violation.source_msg == source_msg))
         if done is not None:
-            return _outcome_of(session, done)
+            return _replayed(session, done)
         found = _find(session, identity, distributor_name, ViolationKind(kind), filing_no)
         if isinstance(found, ViolationResult):
             return found
@@ -162,7 +162,7 @@ def _rule_and_store(session: Session, job: Recording, tz: ZoneInfo) -> Violation
     _log(session, job, violation, ruling, policy.as_dict(), ended, tz)
     outcome = _outcome_of(session, violation, ruling, dict(per_agent))
     told = _tell_agents(session, job, violation.id, outcome, tz)
-    return ViolationResult(**{**outcome.__dict__, "ended": len(ended), "told": told})
+    return replace(outcome, ended=len(ended), told=told)
 
 
 def _blacklist(
@@ -232,6 +232,24 @@ def _tell_agents(
     return len(agents)
 
 
+def _replayed(session: Session, violation: Violation) -> ViolationResult:
+    """A retried message's answer: the first record's, with the agents it told and the
+    protections its blacklisting ended, as stored (the push rows, the decision log)."""
+    told = session.scalar(
+        select(func.count(Push.id)).where(
+            Push.kind == rules.PushKind.VIOLATION, Push.subject.like(f"violation:{violation.id}:%")
+        )
+    )
+    logged = session.scalar(
+        select(DecisionLogEntry.facts).where(
+            DecisionLogEntry.action == "violation",
+            DecisionLogEntry.subject == f"violation:{violation.id}",
+        )
+    )
+    ended = int((logged or {}).get("protections_ended") or 0)
+    return replace(_outcome_of(session, violation), told=int(told or 0), ended=ended)
+
+
 def _outcome_of(
     session: Session,
     violation: Violation,
@@ -252,52 +270,3 @@ def _outcome_of(
         f"{filing.client_name} {filing.phone_mask}" if filing else None,
         ended_per_agent=per_agent or {},
     )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class ViolationRow:
-    """One line of ``违规记录``: the case site's own record, seen by its managers."""
-
-    id: int
-    recorded_at: datetime
-    distributor: str
-    kind: str
-    outcome: str
-    filing_no: int | None
-    description: str
-    fine_yuan: int | None
-    damages_yuan: int | None
-    photos: int
-
-
-def recent(engine: Any, identity: Identity, limit: int = 20) -> list[ViolationRow]:
-    """The latest violations recorded in the projects the sender manages (R12)."""
-    projects = [p.project_id for p in identity.posts if p.role == rules.Role.MANAGER]
-    photos = (
-        select(func.count(ArrivalPhoto.id))
-        .where(ArrivalPhoto.violation_id == Violation.id)
-        .scalar_subquery()
-    )
-    query = (
-        select(Violation, Distributor.name, photos.label("photos"))
-        .join(Distributor, Distributor.id == Violation.distributor_id)
-        .where(Violation.project_id.in_(projects))
-        .order_by(Violation.recorded_at.desc(), Violation.id.desc())
-        .limit(limit)
-    )
-    with make_session_factory(engine)() as session:
-        return [
-            ViolationRow(
-                v.id,
-                v.recorded_at,
-                name,
-                v.kind,
-                v.outcome,
-                v.filing_id,
-                v.description,
-                v.fine_yuan,
-                v.damages_yuan,
-                int(count),
-            )  # fmt: skip
-            for v, name, count in session.execute(query)
-        ]

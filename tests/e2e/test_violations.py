@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,15 +17,17 @@ from sqlalchemy import Engine, select
 
 from bot.fakeapi import FAKE_JPEG
 from handlers import replies
+from models import violations as violation_model
 from models.db import make_session_factory
 from models.entities import Distributor
 from models.evidence_entities import ArrivalPhoto, PhotoStatus
+from models.identity import identify
 from models.policy import PushKind
 from models.push_entities import Protection
 from models.violation_entities import Violation
 from tests.e2e.approvals_support import Travel, arrive, decisions, pushes, run_scheduler
 from tests.e2e.conftest import JIA, YI
-from tests.moments import at, end_of
+from tests.moments import TZ, at, end_of
 from tests.people import Cast, Person, files
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("fresh_api")]
@@ -202,3 +205,19 @@ def test_an_unknown_distributor_name_is_answered_without_listing_any(
     assert JIA not in reply.replace("违规 甲房产经纪有限公司 截客 说明", "") and YI not in reply
     assert "正确格式" in boss.text(f"违规 {JIA} 截客")  # the reason is required
     assert violations(engine) == []
+
+
+def test_a_message_handled_twice_past_the_dedup_layer_writes_once_and_answers_alike(
+    travel: Travel, engine: Engine, cast: Cast, jia: Person, boss: Person
+) -> None:
+    """A handler run again on a fresh connection (``once_more_if_reconnected``) meets the
+    first record's ``source_msg`` and answers from it, with the agents it told."""
+    cast.project("P2", "翠湖")
+    cast.staff("P2", "manager", "王经理").text(f"违规 {JIA} 截客 派单")
+    travel(at(12, 1, 10, 0))
+    files(jia, f"报备 P1 张三 {PHONE} 本地 明天 15:00")
+    who = identify(engine, boss.openid)
+    args = (engine, who, JIA, "interception", None, "拦截", at(12, 1, 10, 0), TZ, "msg:42")
+    first, again = violation_model.record(*args), violation_model.record(*args)
+    assert again == replace(first, ended_per_agent={}) and (again.told, again.ended) == (1, 1)
+    assert len(violations(engine)) == 2 and len(violation_pushes(engine)) == 2
