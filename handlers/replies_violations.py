@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from models.policy.push_wording import KIND_WORDS, violation_explanation, yuan
 from models.policy.violations import ViolationKind
+from models.privacy import scrub
 from models.violation_list import ViolationRow
 from models.violations import Result, ViolationResult
 
@@ -26,7 +27,7 @@ NO_VIOLATIONS = "本项目还没有记录违规。"
 def violation_recorded(outcome: ViolationResult, tz: ZoneInfo, window: timedelta | None) -> str:
     """The record, the decision with its rule and amounts, and who was told."""
     if outcome.result is Result.UNKNOWN_DISTRIBUTOR:
-        return UNKNOWN_DISTRIBUTOR.format(name=outcome.distributor[:30])
+        return UNKNOWN_DISTRIBUTOR.format(name=scrub(outcome.distributor[:30]))
     if outcome.result is Result.NOT_FOUND:
         return NOT_FOUND
     if outcome.result is Result.NOT_THEIRS:
