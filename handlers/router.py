@@ -29,6 +29,7 @@ from handlers.commands import (
     ChannelStats,
     Command,
     DayVisits,
+    ExcludeDeal,
     FileClients,
     Help,
     ListPending,
@@ -86,6 +87,7 @@ ROUTES: tuple[Route, ...] = (
     Route(VoidDeal, deals.void_deal, MANAGERS),
     Route(RecordViolation, violations.record_violation, MANAGERS),  # R11
     Route(ListViolations, violations.list_violations, MANAGERS),
+    Route(ExcludeDeal, deals.exclude_deal, MANAGERS),
     Route(Help, staff.show_help, STAFF),
     Route(Help, agent.show_help, ANYONE),
 )

@@ -1,7 +1,7 @@
 """violations: R11 violations recorded by managers, and photos as their evidence (issue 18)
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-29 01:00:00
 
 One row per 违规 a manager records (interception or false filing) with the ruling's
@@ -18,7 +18,7 @@ import models.db
 
 # revision identifiers, used by Alembic.
 revision: str = "0013"
-down_revision: str | Sequence[str] | None = "0010"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

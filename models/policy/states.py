@@ -70,7 +70,8 @@ class ProtectionEnd(StrEnum):
 #: its owner and end behind (a lapsed filing is nobody's, an expired visit is 公客, and
 #: the rulings say until when); one cancelled, superseded or rejected leaves nothing.
 #: A row ended by its distributor's blacklisting (R11) ran out at that moment (its
-#: ``ends_at`` is set to it): it protected until then, and history before it stands.
+#: ``ends_at`` is set to the instant before it): it protected until then, and history
+#: before it stands.
 RAN_OUT = (ProtectionEnd.LAPSED, ProtectionEnd.EXPIRED, ProtectionEnd.TERMINATED)
 
 
@@ -85,6 +86,8 @@ class PushKind(StrEnum):
     RULING = "ruling"  # an answer to someone's act (approval, ruling): at once
     VIOLATION = "violation"  # R11: a manager's record of a violation, to the distributor's agents
     MORNING_DIGEST = "morning_digest"  # a manager's morning: pending approvals, today's visits
+    DEAL = "deal"  # R9: a deal attributed to the agent's company, at once
+    DEAL_VOIDED = "deal_voided"  # R9: that deal voided by 退定, at once
     STAFF_TAG = "staff_tag"  # not a message: the sender tags a bound staff member (their menu)
 
 
