@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from handlers import agent, approvals, deals, replies, staff
+from handlers import agent, approvals, deals, replies, staff, violations
 from handlers.commands import (
     Approve,
     Bind,
@@ -33,10 +33,12 @@ from handlers.commands import (
     FileClients,
     Help,
     ListPending,
+    ListViolations,
     MarkBulk,
     ParseError,
     Query,
     RecordDeal,
+    RecordViolation,
     RegisterArrival,
     Reject,
     ReportVisit,
@@ -83,6 +85,8 @@ ROUTES: tuple[Route, ...] = (
     Route(ChannelStats, staff.channel_stats, MANAGERS),
     Route(RecordDeal, deals.record_deal, STAFF),  # the filing's project's desk or manager
     Route(VoidDeal, deals.void_deal, MANAGERS),
+    Route(RecordViolation, violations.record_violation, MANAGERS),  # R11
+    Route(ListViolations, violations.list_violations, MANAGERS),
     Route(ExcludeDeal, deals.exclude_deal, MANAGERS),
     Route(Help, staff.show_help, STAFF),
     Route(Help, agent.show_help, ANYONE),
