@@ -48,3 +48,7 @@ class Deal(Base):
     voided_by: Mapped[int | None] = mapped_column(Id)
     void_reason: Mapped[str | None] = mapped_column(String(200))
     source_msg: Mapped[str] = mapped_column(String(80), unique=True)
+    # the buyer as the deal records them (R10.2 compares them): site data, never echoed
+    buyer_name: Mapped[str | None] = mapped_column(String(50))
+    buyer_phone: Mapped[str | None] = mapped_column(String(11))
+    buyer_id_number: Mapped[str | None] = mapped_column(String(18))

@@ -1,0 +1,102 @@
+"""claims: R10's conflict claims, their final rulings and client links (issue 18 item 2)
+
+Revision ID: 0012
+Revises: 0010
+Create Date: 2026-11-29 01:00:00
+
+``claims`` (one open per deal and distributor), ``claim_rulings`` (one per deal: final),
+``client_links`` (relatives and co-buyers, R10.4). Also the deal's buyer columns R10.2
+compares (``deals.buyer_name|buyer_phone|buyer_id_number``) unless the deal-details
+migration adds them first. Re-chained at the merge: down_revision is this tree's head.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import models.db
+
+# revision identifiers, used by Alembic.
+revision: str = "0012"
+down_revision: str | Sequence[str] | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+_AT = models.db.AwareDateTime(timezone=True)
+_OPEN = sa.text("status = 'open'")
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    op.create_table(
+        "claims",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("deal_id", _ID, nullable=False),
+        sa.Column("project_id", _ID, nullable=False),
+        sa.Column("filing_id", _ID, nullable=False),
+        sa.Column("agent_id", _ID, nullable=False),
+        sa.Column("distributor_id", _ID, nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("claimed_at", _AT, nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("ruling_id", _ID, nullable=True),
+        sa.Column("source_msg", sa.String(length=80), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_claims")),
+        sa.UniqueConstraint("source_msg", name=op.f("uq_claims_source_msg")),
+    )
+    with op.batch_alter_table("claims", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_claims_deal_id"), ["deal_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_claims_filing_id"), ["filing_id"], unique=False)
+        batch_op.create_index("ix_claims_project_status", ["project_id", "status"], unique=False)
+        batch_op.create_index(
+            "uq_claims_open_deal_distributor", ["deal_id", "distributor_id"], unique=True,
+            postgresql_where=_OPEN, sqlite_where=_OPEN,
+        )  # fmt: skip
+    op.create_table(
+        "claim_rulings",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("deal_id", _ID, nullable=False),
+        sa.Column("project_id", _ID, nullable=False),
+        sa.Column("ruled_by", _ID, nullable=False),
+        sa.Column("ruled_at", _AT, nullable=False),
+        sa.Column("rule", sa.String(length=8), nullable=False),
+        sa.Column("previous_distributor_id", _ID, nullable=True),
+        sa.Column("computed_distributor_id", _ID, nullable=True),
+        sa.Column("winner_distributor_id", _ID, nullable=True),
+        sa.Column("override_reason", sa.String(length=200), nullable=True),
+        sa.Column("explanation", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_claim_rulings")),
+        sa.UniqueConstraint("deal_id", name=op.f("uq_claim_rulings_deal_id")),
+    )
+    op.create_table(
+        "client_links",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("project_id", _ID, nullable=False),
+        sa.Column("client_a", _ID, nullable=False),
+        sa.Column("client_b", _ID, nullable=False),
+        sa.Column("relation", sa.String(length=8), nullable=False),
+        sa.Column("linked_by", _ID, nullable=False),
+        sa.Column("linked_at", _AT, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_client_links")),
+        sa.UniqueConstraint("client_a", "client_b", name=op.f("uq_client_links_client_a_client_b")),
+    )
+    with op.batch_alter_table("client_links", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_client_links_client_a"), ["client_a"], unique=False)
+        batch_op.create_index(batch_op.f("ix_client_links_client_b"), ["client_b"], unique=False)
+    with op.batch_alter_table("deals", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("buyer_name", sa.String(length=50), nullable=True))
+        batch_op.add_column(sa.Column("buyer_phone", sa.String(length=11), nullable=True))
+        batch_op.add_column(sa.Column("buyer_id_number", sa.String(length=18), nullable=True))
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    with op.batch_alter_table("deals", schema=None) as batch_op:
+        batch_op.drop_column("buyer_id_number")
+        batch_op.drop_column("buyer_phone")
+        batch_op.drop_column("buyer_name")
+    op.drop_table("client_links")
+    op.drop_table("claim_rulings")
+    op.drop_table("claims")
