@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
-from models.requests import ClientEntry, FilingRef
+from models.requests import Buyer, ClientEntry, FilingRef
 
 
 class ParseProblem(Enum):
@@ -27,6 +27,8 @@ class ParseProblem(Enum):
     BAD_NUMBER = "bad_number"  # a filing number that is not #digits
     TOO_MANY_LINES = "too_many_lines"
     NOTE_TOO_LONG = "note_too_long"  # longer than the note column (NOTE_MAX_CHARS)
+    BAD_ID_NUMBER = "bad_id_number"  # not 18 characters, or its GB 11643 check fails
+    BUYER_WORD_MISSING = "buyer_word_missing"  # a deal's phone/ID typed without 买受人
 
 
 @dataclass(frozen=True)
@@ -137,14 +139,16 @@ class Reject:
 
 @dataclass(frozen=True)
 class RecordDeal:
-    """``认筹|认购|签约 #<编号> [总价] [日期]`` (front desk or manager of the filing's
-    project): a deal event of the filing's client (R9). ``kind`` a ``DealKind`` value;
-    ``amount`` the total price in yuan; ``at`` None: when the message was sent."""
+    """``认筹|认购|签约 #<编号> [总价] [日期] [买受人 姓名 手机号 身份证号]`` (front desk
+    or manager of the filing's project): a deal event of the filing's client (R9).
+    ``kind`` a ``DealKind`` value; ``amount`` the total price in yuan; ``at`` None: when
+    the message was sent; ``buyer`` the buyer's details, if typed (site data)."""
 
     kind: str
     filing_no: int
     amount: int | None = None
     at: datetime | None = None
+    buyer: Buyer | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ def record_deal(command: RecordDeal, services: Services, inbound: Inbound) -> st
     assert inbound.identity is not None  # set by the router for staff routes
     outcome = deals.record(
         services.engine, inbound.identity, command.filing_no, command.kind, command.amount,
-        command.at, inbound.now, inbound.msg_key,
+        command.at, inbound.now, inbound.msg_key, command.buyer,
     )  # fmt: skip
     return replies_deals.deal_recorded(outcome, services.tz)
 

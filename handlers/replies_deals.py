@@ -1,6 +1,7 @@
 """What staff hear back about deals (issue 18 item 1, R9): every ruling names its rule.
 
-Only the filed mask of the client's phone is shown, never a full number.
+Only the filed mask of the client's phone is shown, never a full number; the buyer's
+phone and ID number typed by staff are echoed masked (``models.deals.masked``).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from models.deals import DealOutcome, Result
+from models.requests import Buyer
 
 KIND_WORDS = {"pledge": "认筹", "subscription": "认购", "contract": "签约"}
 
@@ -36,8 +38,17 @@ def deal_recorded(outcome: DealOutcome, tz: ZoneInfo) -> str:
     return (
         f"已登记{KIND_WORDS[outcome.kind]}：#{outcome.filing_no} {outcome.client_name} "
         f"{outcome.phone_mask}，日期 {outcome.event_at.astimezone(tz):%Y-%m-%d %H:%M}{amount}\n"
+        f"{_buyer_line(outcome.buyer)}"
         f"归属：{owner}\n依据：{outcome.explanation or '首次成交时的归属（R9）'}"
     )
+
+
+def _buyer_line(buyer: Buyer | None) -> str:
+    """The buyer as recorded, already masked by the model; empty when none was typed."""
+    if buyer is None:
+        return ""
+    parts = [buyer.name, buyer.phone, f"身份证 {buyer.id_number}" if buyer.id_number else None]
+    return "买受人：" + " ".join(part for part in parts if part) + "\n"
 
 
 def deal_voided(outcome: DealOutcome) -> str:

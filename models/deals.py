@@ -28,6 +28,8 @@ from models.entities import Distributor, Filing, Project, Protection
 from models.identity import Identity, StaffPost
 from models.policy import ProtectionFacts, Role
 from models.policy.deals import EarlierDeal, RowAt, attribute_deal
+from models.policy.id_numbers import mask_id_number
+from models.requests import Buyer
 
 __all__ = ["DealOutcome", "Result", "record", "void"]
 
@@ -56,6 +58,7 @@ class DealOutcome:
     rule: str = "R9"
     explanation: str = ""
     voided: int = 0
+    buyer: Buyer | None = None  # masked: ``138****5678``, ``110***********1234``
 
 
 def record(
@@ -67,8 +70,10 @@ def record(
     at: datetime | None,
     now: datetime,
     source_msg: str | None,
+    buyer: Buyer | None = None,
 ) -> DealOutcome:
-    """Record one deal event of the filing's client, attributed by R9 at its own time."""
+    """Record one deal event of the filing's client, attributed by R9 at its own time;
+    the buyer's details, if typed, are stored as site data and only ever shown masked."""
     with make_session_factory(engine).begin() as session:
         if source_msg and (done := _by_source(session, source_msg)) is not None:
             filing = session.get(Filing, done.filing_id) if done.filing_id else None
@@ -97,6 +102,8 @@ def record(
             kind=kind, amount=amount, event_at=event_at, recorded_by=post.staff_id,
             recorded_at=now, distributor_id=ruling.distributor_id,
             source_msg=source_msg or f"deal:{post.staff_id}:{now.isoformat()}",
+            buyer_name=buyer.name if buyer else None, buyer_phone=buyer.phone if buyer else None,
+            buyer_id_number=buyer.id_number if buyer else None,
         )  # fmt: skip
         session.add(deal)
         session.flush()
@@ -107,7 +114,7 @@ def record(
             "filing_id": filing.id, "client_id": filing.client_id, "kind": kind,
             "amount": amount, "event_at": event_at.isoformat(), "recorded_at": now.isoformat(),
             "distributor_id": ruling.distributor_id, "protection_id": ruling.protection_id,
-            "phone_mask": filing.phone_mask,
+            "phone_mask": filing.phone_mask, "buyer": _masked_facts(masked(buyer)),
         }  # fmt: skip
         log_decision(
             session, now, f"staff:{post.staff_id}", "deal", f"deal:{deal.id}", ruling.rule,
@@ -171,6 +178,29 @@ def _by_source(session: Session, source_msg: str) -> Deal | None:
     return session.scalar(select(Deal).where(Deal.source_msg == source_msg))
 
 
+def masked(buyer: Buyer | None) -> Buyer | None:
+    """The buyer as anyone may read it: the name, the phone and ID number masked."""
+    if buyer is None:
+        return None
+    return Buyer(
+        buyer.name,
+        rules.mask_phone(buyer.phone) if buyer.phone else None,
+        mask_id_number(buyer.id_number) if buyer.id_number else None,
+    )
+
+
+def _masked_facts(buyer: Buyer | None) -> dict[str, str | None] | None:
+    if buyer is None:
+        return None
+    return {"name": buyer.name, "phone_mask": buyer.phone, "id_mask": buyer.id_number}
+
+
+def _stored_buyer(deal: Deal) -> Buyer | None:
+    if deal.buyer_name is None and deal.buyer_phone is None and deal.buyer_id_number is None:
+        return None
+    return Buyer(deal.buyer_name, deal.buyer_phone, deal.buyer_id_number)
+
+
 def _outcome(session: Session, deal: Deal, filing: Filing | None, explanation: str) -> DealOutcome:
     name = None
     if deal.distributor_id is not None:
@@ -180,4 +210,5 @@ def _outcome(session: Session, deal: Deal, filing: Filing | None, explanation: s
         Result.RECORDED, deal.filing_id or 0,
         filing.client_name if filing else "", filing.phone_mask if filing else "",
         deal.kind, deal.amount, deal.event_at, name, "R9", explanation,
+        buyer=masked(_stored_buyer(deal)),
     )  # fmt: skip

@@ -39,3 +39,14 @@ class FilingRef:
     number: int | None = None
     name: str | None = None
     phone_mask: str | None = None
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """The buyer as the case site records them on a deal (R9): site data that R10.2
+    compares with the filings' masks and names. ``phone`` is 11 digits and
+    ``id_number`` a checked GB 11643 number; neither is ever echoed or logged in full."""
+
+    name: str | None = None
+    phone: str | None = None
+    id_number: str | None = None

@@ -1,13 +1,13 @@
 """claims: R10's conflict claims, their final rulings and client links (issue 18 item 2)
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-29 01:00:00
 
 ``claims`` (one open per deal and distributor), ``claim_rulings`` (one per deal: final),
-``client_links`` (relatives and co-buyers, R10.4). Also the deal's buyer columns R10.2
-compares (``deals.buyer_name|buyer_phone|buyer_id_number``) unless the deal-details
-migration adds them first. Re-chained at the merge: down_revision is this tree's head.
+``client_links`` (relatives and co-buyers, R10.4). The deal's buyer columns R10.2
+compares come from 0011 (deal details). Re-chained at the merge: down_revision is this
+tree's head.
 """
 
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ import models.db
 
 # revision identifiers, used by Alembic.
 revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0010"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -85,18 +85,10 @@ def upgrade() -> None:
     with op.batch_alter_table("client_links", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_client_links_client_a"), ["client_a"], unique=False)
         batch_op.create_index(batch_op.f("ix_client_links_client_b"), ["client_b"], unique=False)
-    with op.batch_alter_table("deals", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("buyer_name", sa.String(length=50), nullable=True))
-        batch_op.add_column(sa.Column("buyer_phone", sa.String(length=11), nullable=True))
-        batch_op.add_column(sa.Column("buyer_id_number", sa.String(length=18), nullable=True))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table("deals", schema=None) as batch_op:
-        batch_op.drop_column("buyer_id_number")
-        batch_op.drop_column("buyer_phone")
-        batch_op.drop_column("buyer_name")
     op.drop_table("client_links")
     op.drop_table("claim_rulings")
     op.drop_table("claims")
