@@ -3,8 +3,9 @@
 The agent names their own filing (``撞单 #12 理由``; another's number and a missing one
 get the same answer, R12). The claim is on the deal of that filing's client, else of a
 client staff linked to it (关联, R10.4), else of a deal whose buyer is the same person
-filed under another number (same name; the deal's or the desk's full phone agrees with
-the filing's mask: R10.2's case of a record with wrong details). "The deal" is the
+filed under another name or number: the deal's full phone (the buyer's, else the desk's)
+agrees with the filing's mask, or the desk's full phone of the filing's client agrees
+with the deal client's mask (R10.2 then weighs whose details are right). "The deal" is the
 client's first live deal event (R9's attribution and R10's window count from it).
 The window is checked at the message's time; one open claim per deal and distributor;
 the message's key is stored, so a retried message writes once. The project's managers
@@ -137,21 +138,24 @@ def deal_for_client(session: Session, client_id: int) -> Deal | None:
 
 def _target(session: Session, filing: Filing) -> Deal | None:
     """The deal the claim is on: the client's, a linked client's, or the same person's."""
-    if filing.client_id is not None and (deal := deal_for_client(session, filing.client_id)):
+    if filing.client_id is None:
+        return None
+    if deal := deal_for_client(session, filing.client_id):
         return deal
+    own = session.get(Client, filing.client_id)
+    own_phone = own.full_phone if own else None
     candidates = session.execute(
-        select(Deal, Client.full_phone)
+        select(Deal.client_id, Deal.buyer_phone, Client.full_phone, Client.phone_mask)
         .join(Client, Client.id == Deal.client_id)
-        .where(
-            Deal.project_id == filing.project_id, Deal.voided_at.is_(None),
-            or_(Deal.buyer_name == filing.client_name, Client.name == filing.client_name),
-        )
+        .where(Deal.project_id == filing.project_id, Deal.voided_at.is_(None))
         .order_by(Deal.event_at, Deal.id)
-    ).all()  # fmt: skip
-    for deal, desk_phone in candidates:
-        phone = deal.buyer_phone or desk_phone
-        if phone and rules.mask_matches(filing.phone_mask, phone):
-            return first_live_deal(session, deal.client_id)
+    ).all()
+    for client_id, buyer_phone, desk_phone, mask in candidates:
+        phone = buyer_phone or desk_phone
+        if (phone and rules.mask_matches(filing.phone_mask, phone)) or (
+            own_phone and rules.mask_matches(mask, own_phone)
+        ):
+            return first_live_deal(session, client_id)
     return None
 
 
