@@ -87,6 +87,8 @@ def rule(
         deal = _deal(session, filing)
         if deal is None:
             return RulingOutcome(Result.NO_DEAL, *said)
+        # one ruling at a time per deal: a second manager's waits, then finds it ruled
+        session.execute(select(Deal.id).where(Deal.id == deal.id).with_for_update())
         done = session.scalar(select(ClaimRulingRow).where(ClaimRulingRow.deal_id == deal.id))
         if done is not None:
             return _as_ruled(session, done, said)

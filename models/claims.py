@@ -20,6 +20,7 @@ from enum import Enum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import outbox
@@ -98,8 +99,11 @@ def file_claim(
             agent_id=agent.id, distributor_id=agent.distributor_id, reason=scrub(reason),
             claimed_at=now, status=ClaimStatus.OPEN, source_msg=source_msg,
         )  # fmt: skip
-        session.add(claim)
-        session.flush()
+        try:
+            with session.begin_nested():  # a claim of the same company at the same moment
+                session.add(claim)
+        except IntegrityError:
+            return ClaimOutcome(Result.ALREADY_OPEN, *said, window.deadline)
         _log(session, agent, filing, deal, "claimed", now, policy, window.deadline, claim)
         _tell_managers(session, project, claim, deal, agent, now, tz, window.deadline)
         return ClaimOutcome(Result.CLAIMED, *said, window.deadline, claim.id)
