@@ -88,22 +88,9 @@ def file_claim(
         if not window.open:
             _log(session, agent, filing, deal, "late", now, policy, window.deadline)
             return ClaimOutcome(Result.LATE, *said, window.deadline)
-        open_id = session.scalar(select(Claim.id).where(
-            Claim.deal_id == deal.id, Claim.distributor_id == agent.distributor_id,
-            Claim.status == ClaimStatus.OPEN,
-        ))  # fmt: skip
-        if open_id is not None:
-            return ClaimOutcome(Result.ALREADY_OPEN, *said, window.deadline, open_id)
-        claim = Claim(
-            deal_id=deal.id, project_id=deal.project_id, filing_id=filing.id,
-            agent_id=agent.id, distributor_id=agent.distributor_id, reason=scrub(reason),
-            claimed_at=now, status=ClaimStatus.OPEN, source_msg=source_msg,
-        )  # fmt: skip
-        try:
-            with session.begin_nested():  # a claim of the same company at the same moment
-                session.add(claim)
-        except IntegrityError:
-            return ClaimOutcome(Result.ALREADY_OPEN, *said, window.deadline)
+        claim = _open_claim(session, agent, filing, deal, reason, now, source_msg)
+        if not isinstance(claim, Claim):  # the company's claim on the deal is open already
+            return ClaimOutcome(Result.ALREADY_OPEN, *said, window.deadline, claim)
         _log(session, agent, filing, deal, "claimed", now, policy, window.deadline, claim)
         _tell_managers(session, project, claim, deal, agent, now, tz, window.deadline)
         return ClaimOutcome(Result.CLAIMED, *said, window.deadline, claim.id)
@@ -161,6 +148,31 @@ def _target(session: Session, filing: Filing) -> Deal | None:
         ):
             return first_live_deal(session, client_id)
     return None
+
+
+def _open_claim(
+    session: Session, agent: Agent, filing: Filing, deal: Deal, reason: str, now: datetime,
+    source_msg: str,
+) -> Claim | int | None:  # fmt: skip
+    """The new open claim, stored; else the id of the company's open claim on the deal
+    (None: one stored by a message racing this one)."""
+    claim = Claim(
+        deal_id=deal.id, project_id=deal.project_id, filing_id=filing.id,
+        agent_id=agent.id, distributor_id=agent.distributor_id, reason=scrub(reason),
+        claimed_at=now, status=ClaimStatus.OPEN, source_msg=source_msg,
+    )  # fmt: skip
+    open_id = session.scalar(select(Claim.id).where(
+        Claim.deal_id == deal.id, Claim.distributor_id == agent.distributor_id,
+        Claim.status == ClaimStatus.OPEN,
+    ))  # fmt: skip
+    if open_id is not None:
+        return int(open_id)
+    try:
+        with session.begin_nested():  # the unique open index decides a race
+            session.add(claim)
+    except IntegrityError:
+        return None
+    return claim
 
 
 def _deadline(session: Session, claim: Claim, tz: ZoneInfo) -> datetime | None:
