@@ -1,12 +1,16 @@
 """The deal verbs' grammar (issue 18 item 1, R9): ``认筹|认购|签约`` and ``退定``.
 
-``认筹|认购|签约 #<编号> [总价] [日期] [买受人 <姓名> <手机号> <身份证号>]``: the price and
+``认筹|认购|签约 #<编号> [总价] [日期] [买受人 <姓名> <手机号> <身份证号>]``, or with
+``<11位手机号> <姓名>`` in place of ``#<编号>`` for a client with no filing: the price and
 the date come first, in either order; everything after the word ``买受人`` (or ``买方``)
 is the buyer's, in any order, so an 11-digit phone or an 18-character ID number can never
 be read as a price (at most 10 digits) or a date. A phone or an ID number typed before
 ``买受人`` is refused naming the missing word rather than guessed at. The buyer's phone
 must be the full 11 digits and the ID number pass GB 11643's check
 (``models.policy.id_numbers``): R10.2 compares them, so a typo must not be stored.
+
+``不计佣 #<编号> <理由>`` (a manager's commission exclusion) and ``退定 #<编号> <理由>``
+need their reasons.
 
 Pure, as ``handlers/grammar.py`` (which holds the ``Verb`` entries): no clock, ``now``
 is an argument. No ``ParseError`` detail ever holds the digits of a phone or an ID number
@@ -17,9 +21,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from handlers.commands import Command, ParseError, ParseProblem, RecordDeal, VoidDeal
+from handlers.commands import (
+    Command,
+    ExcludeDeal,
+    ParseError,
+    ParseProblem,
+    RecordDeal,
+    VoidDeal,
+)
 from handlers.fields import (
     Tokens,
     check_name,
@@ -33,7 +44,7 @@ from handlers.timeparse import BadTime, take_time
 from models.policy.id_numbers import normalise_id_number, valid_id_number
 from models.requests import Buyer
 
-__all__ = ["BUYER_WORDS", "DEAL_KINDS", "deal_parser", "parse_void"]
+__all__ = ["BUYER_WORDS", "DEAL_KINDS", "deal_parser", "parse_exclude", "parse_void"]
 
 #: The deal words, each a ``DealKind`` value (``models.policy.deals``).
 DEAL_KINDS: dict[str, str] = {"认筹": "pledge", "认购": "subscription", "签约": "contract"}
@@ -44,6 +55,8 @@ BUYER_WORDS = ("买受人", "买方")
 _AMOUNT = re.compile(r"(?P<yuan>[0-9]{1,10})(?:元)?|(?P<wan>[0-9]{1,6}(?:\.[0-9]{1,4})?)万(?:元)?")
 # a deal's date as staff type it: 2026-11-25, 11-25, 11/25, 11月25日
 _DATE = re.compile(r"(?:(?P<y>[0-9]{4})[-/.年])?(?P<m>[0-9]{1,2})[-/.月](?P<d>[0-9]{1,2})日?")
+# 昨天 / 前天 before a time or alone: that many days before the message (今天 is timeparse's)
+_DAYS_BACK = {"昨天": 1, "昨日": 1, "前天": 2}
 # meant as an ID number: 15 digits or more, an X last (a bad one is BAD_ID_NUMBER)
 _ID_LIKE = re.compile(r"[0-9]{15,}[0-9Xx]?")
 
@@ -60,7 +73,11 @@ def _amount(token: str) -> int | None:
 
 
 def _deal_date(tokens: Tokens, now: datetime) -> tuple[datetime, int] | None:
-    """A typed date (the day's last instant, the message's own time for today) or time."""
+    """A typed date (the day's last instant, the message's own time for today) or time;
+    ``昨天``/``前天`` read as that day's date, so ``昨天 10:00`` and ``前天`` both work."""
+    if tokens[0] in _DAYS_BACK:
+        day = (now - timedelta(days=_DAYS_BACK[tokens[0]])).date()
+        tokens = [f"{day.year}-{day.month}-{day.day}", *tokens[1:]]
     timed = take_time(tokens, now)
     if not isinstance(timed, BadTime):
         return timed
@@ -139,23 +156,42 @@ def _price_and_date(
     return amount, at
 
 
+def _client(args: Tokens, verb: str) -> tuple[int | None, str, str, int] | ParseError:
+    """Who the deal is of: ``#<编号>``, or ``<11位手机号> <姓名>`` for a client with no
+    filing; with the number of tokens used. A masked phone is no client's full number."""
+    phone = take_phone_digits(args, 0)
+    if phone is None:
+        if args and looks_like_phone(args[0]):
+            return ParseError(ParseProblem.BAD_PHONE, verb=verb)
+        number = numbered(args, verb)
+        return number if isinstance(number, ParseError) else (number.value, "", "", number.used)
+    if phone.used >= len(args) or args[phone.used].startswith(BUYER_WORDS):
+        return ParseError(ParseProblem.MISSING_FIELDS, verb=verb)  # the client's name
+    name = check_name(args[phone.used], verb)
+    return name if isinstance(name, ParseError) else (None, phone.value, name, phone.used + 1)
+
+
 def deal_parser(verb: str) -> DealParser:
     """The parser of one deal word (``认筹``, ``认购`` or ``签约``)."""
 
     def parse_deal(args: Tokens, now: datetime) -> RecordDeal | ParseError:
-        """``认筹|认购|签约 #<编号> [总价] [日期] [买受人 姓名 手机号 身份证号]``: the
-        date is when sent unless typed (R9)."""
-        number = numbered(args, verb)
-        if isinstance(number, ParseError):
-            return number
-        before, buyer_tokens = _split_buyer(list(args[number.used :]))
+        """``认筹|认购|签约 #<编号>|<11位手机号 姓名> [总价] [日期] [买受人 …]``: the
+        date is when sent unless typed, never in the future (R9)."""
+        client = _client(args, verb)
+        if isinstance(client, ParseError):
+            return client
+        number, phone, name, used = client
+        before, buyer_tokens = _split_buyer(list(args[used:]))
         priced = _price_and_date(before, now, verb)
         if isinstance(priced, ParseError):
             return priced
         buyer = None if buyer_tokens is None else _buyer(buyer_tokens, verb)
         if isinstance(buyer, ParseError):
             return buyer
-        return RecordDeal(DEAL_KINDS[verb], number.value, *priced, buyer=buyer)
+        return RecordDeal(
+            DEAL_KINDS[verb], number, *priced, buyer=buyer,
+            client_phone=phone or None, client_name=name or None,
+        )  # fmt: skip
 
     return parse_deal
 
@@ -169,3 +205,14 @@ def parse_void(args: Tokens, now: datetime) -> VoidDeal | ParseError:
     if reason is None:
         return ParseError(ParseProblem.MISSING_FIELDS, verb="退定")
     return reason if isinstance(reason, ParseError) else VoidDeal(number.value, reason)
+
+
+def parse_exclude(args: Tokens, now: datetime) -> ExcludeDeal | ParseError:
+    """``不计佣 #<编号> <理由>``: the reason (甩客, 藏客 …) is required."""
+    number = numbered(args, "不计佣")
+    if isinstance(number, ParseError):
+        return number
+    reason = take_note(" ".join(args[number.used :]), "不计佣")
+    if reason is None:
+        return ParseError(ParseProblem.MISSING_FIELDS, verb="不计佣")
+    return reason if isinstance(reason, ParseError) else ExcludeDeal(number.value, reason)

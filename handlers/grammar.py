@@ -37,7 +37,7 @@ from handlers.commands import (
     Reject,
     ReportVisit,
 )
-from handlers.deal_grammar import DEAL_KINDS, deal_parser, parse_void
+from handlers.deal_grammar import DEAL_KINDS, deal_parser, parse_exclude, parse_void
 from handlers.fields import (
     TYPES,
     Taken,
@@ -428,8 +428,9 @@ REGISTRY: tuple[Verb, ...] = (
             _flat(deal_parser(word)),
             usage=(
                 f"{word} #编号 [总价] [日期] [买受人 姓名 11位手机号 身份证号]"
-                "（案场前台或经理；日期不写即现在）\n"
-                f"例如：{word} #12 350万 11-25 买受人 张三 13812345678 11010519491231002X"
+                "（案场前台或经理；日期不写即现在，可写 11-25、昨天 10:00）\n"
+                f"例如：{word} #12 350万 11-25 买受人 张三 13812345678 11010519491231002X\n"
+                f"没有报备的客户：{word} 11位手机号 客户姓名 [总价] [日期]"
             ),
             staff_summary=f"登记{word}：{word} #编号 [总价] [日期] [买受人 姓名 手机号 身份证号]",
         )
@@ -440,6 +441,12 @@ REGISTRY: tuple[Verb, ...] = (
         _flat(parse_void),
         usage="退定 #编号 理由（案场经理：该客户的成交作废）\n例如：退定 #12 客户退房",
         staff_summary="退定：退定 #编号 理由（案场经理）",
+    ),
+    Verb(
+        "不计佣",
+        _flat(parse_exclude),
+        usage="不计佣 #编号 理由（案场经理：该客户的成交不计佣金）\n例如：不计佣 #12 甩客",
+        staff_summary="不计佣：不计佣 #编号 理由（案场经理）",
     ),
     Verb(
         "撞单",

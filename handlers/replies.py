@@ -52,6 +52,7 @@ STAFF_ARRIVAL_FOR_AGENTS = (
 
 DEAL_BAD_PHONE = "手机号应为完整的11位手机号（成交登记不收 138****5678）"
 DEAL_BAD_NAME = "姓名不对，应为1到20个字，不含数字和符号"
+DEAL_BAD_DATE = "成交日期看不懂或在将来，例如：11-25、2026-11-25、昨天 10:00、今天 9:30"
 PROBLEMS: dict[ParseProblem, str] = {
     ParseProblem.EMPTY: "消息是空的",
     ParseProblem.UNKNOWN_VERB: "没有看懂这条指令",
@@ -74,6 +75,7 @@ VERB_PROBLEMS: dict[tuple[str, ParseProblem], str] = {
     ("关联", ParseProblem.BAD_TYPE): "关系应为 配偶、父母、子女、兄弟姐妹 或 共同购买",
     **{(word, ParseProblem.BAD_PHONE): DEAL_BAD_PHONE for word in DEAL_KINDS},
     **{(word, ParseProblem.BAD_NAME): DEAL_BAD_NAME for word in DEAL_KINDS},
+    **{(word, ParseProblem.BAD_TIME): DEAL_BAD_DATE for word in DEAL_KINDS},
 }
 
 

@@ -29,6 +29,7 @@ from handlers.commands import (
     ChannelStats,
     Command,
     DayVisits,
+    ExcludeDeal,
     FileClaim,
     FileClients,
     Help,
@@ -86,6 +87,7 @@ ROUTES: tuple[Route, ...] = (
     Route(ChannelStats, staff.channel_stats, MANAGERS),
     Route(RecordDeal, deals.record_deal, STAFF),  # the filing's project's desk or manager
     Route(VoidDeal, deals.void_deal, MANAGERS),
+    Route(ExcludeDeal, deals.exclude_deal, MANAGERS),
     Route(FileClaim, claims.file_claim, AGENTS),  # the agent's own filing (R12)
     Route(LinkClients, claims.link_clients, STAFF),  # the filings' project's desk or manager
     Route(UnlinkClients, claims.unlink_clients, MANAGERS),

@@ -82,6 +82,8 @@ class PushKind(StrEnum):
     RULING = "ruling"  # an answer to someone's act (approval, ruling): at once
     CLAIM = "claim"  # R10: a new 撞单, told to the project's managers at once
     MORNING_DIGEST = "morning_digest"  # a manager's morning: pending approvals, today's visits
+    DEAL = "deal"  # R9: a deal attributed to the agent's company, at once
+    DEAL_VOIDED = "deal_voided"  # R9: that deal voided by 退定, at once
     STAFF_TAG = "staff_tag"  # not a message: the sender tags a bound staff member (their menu)
 
 

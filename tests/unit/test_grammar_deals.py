@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.commands import ParseError, ParseProblem, RecordDeal, VoidDeal
+from handlers.commands import ExcludeDeal, ParseError, ParseProblem, RecordDeal, VoidDeal
 from handlers.grammar import parse
 from models.requests import Buyer
 from tests.moments import at, end_of
@@ -97,3 +97,50 @@ def test_no_error_ever_echoes_the_digits_of_a_phone_or_an_id_number() -> None:
     for typed in ("110101199003071234", "138****5678", "13812345678"):
         refused = parse(f"签约 #12 买受人 张三 {typed} {typed}", NOW)
         assert isinstance(refused, ParseError) and refused.detail is None, typed
+
+
+# ---------------------------------------------------------------- the full-phone form
+
+
+def test_a_client_with_no_filing_is_named_by_full_phone_and_name() -> None:
+    assert parse("签约 13812345678 张三 350万 11-25", NOW) == RecordDeal(
+        "contract", None, 3_500_000, end_of(11, 25),
+        client_phone="13812345678", client_name="张三",
+    )  # fmt: skip
+    assert parse("认筹 138 1234 5678 张三 买受人 李四", NOW) == RecordDeal(
+        "pledge", None, buyer=Buyer("李四"), client_phone="13812345678", client_name="张三"
+    )
+
+
+def test_the_full_phone_form_needs_the_full_number_and_a_name() -> None:
+    assert parse("签约 138****5678 张三", NOW) == ParseError(ParseProblem.BAD_PHONE, verb="签约")
+    assert parse("签约 13812345678", NOW) == ParseError(ParseProblem.MISSING_FIELDS, verb="签约")
+    assert parse("签约 13812345678 买受人 李四", NOW) == ParseError(
+        ParseProblem.MISSING_FIELDS, verb="签约"
+    )
+    refused = parse("签约 13812345678 350万", NOW)
+    assert isinstance(refused, ParseError) and refused.problem == ParseProblem.BAD_NAME
+
+
+# ---------------------------------------------------------------- relative dates
+
+
+def test_yesterday_and_the_day_before_are_days_before_the_message() -> None:
+    assert parse("认筹 #12 昨天 10:00", NOW) == RecordDeal("pledge", 12, None, at(12, 1, 10))
+    assert parse("认筹 #12 前天 350万", NOW) == RecordDeal("pledge", 12, 3_500_000, end_of(11, 30))
+    assert parse("认筹 #12 今天 9:30", NOW) == RecordDeal("pledge", 12, None, at(12, 2, 9, 30))
+
+
+def test_a_time_later_today_is_in_the_future_and_refused() -> None:
+    assert parse("认筹 #12 今天 19:30", NOW) == ParseError(ParseProblem.BAD_TIME, verb="认筹")
+
+
+# ---------------------------------------------------------------- 不计佣
+
+
+def test_an_exclusion_from_commission_needs_its_reason() -> None:
+    assert parse("不计佣 #12 甩客", NOW) == ExcludeDeal(12, "甩客")
+    assert parse("不计佣 #12", NOW) == ParseError(ParseProblem.MISSING_FIELDS, verb="不计佣")
+    assert parse("不计佣 甩客", NOW) == ParseError(
+        ParseProblem.BAD_NUMBER, verb="不计佣", detail="甩客"
+    )
