@@ -164,6 +164,23 @@ class VoidDeal:
 
 
 @dataclass(frozen=True)
+class RecordViolation:
+    """``违规 <分销商全称> 截客 <说明>`` or ``违规 <分销商全称> 违约报备 #<编号> <说明>``
+    (managers): R11. ``distributor`` is the full name as typed (spaces dropped, compared
+    normalised); ``kind`` a ``ViolationKind`` value; ``filing_no`` the false filing's."""
+
+    distributor: str
+    kind: str
+    description: str  # phones masked
+    filing_no: int | None = None
+
+
+@dataclass(frozen=True)
+class ListViolations:
+    """``违规记录`` (managers): the violations recorded in the manager's projects."""
+
+
+@dataclass(frozen=True)
 class ExcludeDeal:
     """``不计佣 #<编号> <理由>`` (managers): the client's live deals earn no commission
     (甩客, 藏客 …); the reason is required (R9)."""
@@ -237,6 +254,8 @@ Command = (
     | ListPending
     | RecordDeal
     | VoidDeal
+    | RecordViolation
+    | ListViolations
     | ExcludeDeal
     | FileClaim
     | LinkClients

@@ -56,6 +56,9 @@ from handlers.fields import (
 )
 from handlers.filing_grammar import parse_filing
 from handlers.timeparse import BadTime, take_time
+from handlers.violation_grammar import LIST_USAGE, LIST_VERB, parse_list, parse_violation
+from handlers.violation_grammar import USAGE as VIOLATION_USAGE
+from handlers.violation_grammar import VERB as VIOLATION_VERB
 from models.requests import INVITE_LENGTH, FilingRef
 
 LinesParser = Callable[[list[Tokens], datetime], Command | ParseError]
@@ -441,6 +444,18 @@ REGISTRY: tuple[Verb, ...] = (
         _flat(parse_void),
         usage="退定 #编号 理由（案场经理：该客户的成交作废）\n例如：退定 #12 客户退房",
         staff_summary="退定：退定 #编号 理由（案场经理）",
+    ),
+    Verb(
+        VIOLATION_VERB,
+        _flat(parse_violation),
+        usage=VIOLATION_USAGE,
+        staff_summary="记录违规：违规 分销商全称 截客|违约报备 [#编号] 说明（案场经理）",
+    ),
+    Verb(
+        LIST_VERB,
+        _flat(parse_list),
+        usage=LIST_USAGE,
+        staff_summary="违规记录：违规记录（案场经理）",
     ),
     Verb(
         "不计佣",

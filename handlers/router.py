@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from handlers import agent, approvals, claims, deals, replies, staff
+from handlers import agent, approvals, claims, deals, replies, staff, violations
 from handlers.commands import (
     Approve,
     Bind,
@@ -35,10 +35,12 @@ from handlers.commands import (
     Help,
     LinkClients,
     ListPending,
+    ListViolations,
     MarkBulk,
     ParseError,
     Query,
     RecordDeal,
+    RecordViolation,
     RegisterArrival,
     Reject,
     ReportVisit,
@@ -87,6 +89,8 @@ ROUTES: tuple[Route, ...] = (
     Route(ChannelStats, staff.channel_stats, MANAGERS),
     Route(RecordDeal, deals.record_deal, STAFF),  # the filing's project's desk or manager
     Route(VoidDeal, deals.void_deal, MANAGERS),
+    Route(RecordViolation, violations.record_violation, MANAGERS),  # R11
+    Route(ListViolations, violations.list_violations, MANAGERS),
     Route(ExcludeDeal, deals.exclude_deal, MANAGERS),
     Route(FileClaim, claims.file_claim, AGENTS),  # the agent's own filing (R12)
     Route(LinkClients, claims.link_clients, STAFF),  # the filings' project's desk or manager

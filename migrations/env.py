@@ -11,6 +11,7 @@ import models.deal_entities  # noqa: F401  (deal events recorded by the case sit
 import models.entities  # noqa: F401  (registers every table on Base.metadata)
 import models.evidence_entities  # noqa: F401  (staff photos attached to arrivals)
 import models.push_entities  # noqa: F401  (the outbox and the protection rows)
+import models.violation_entities  # noqa: F401  (R11 violations recorded by managers)
 from models.db import Base
 from models.settings import load_settings
 

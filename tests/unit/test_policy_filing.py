@@ -492,6 +492,9 @@ def test_default_policy_matches_the_rule_books_table():
         "filing_reminder_days": 1,
         "visit_reminder_days": 7,
         "visit_last_reminder_days": 1,
+        "interception_fine_yuan": 50_000,
+        "false_filing_damages_yuan": 100_000,
+        "refund_deadline_days": 3,
     }
 
 

@@ -1,13 +1,13 @@
 """claims: R10's conflict claims, their final rulings and client links (issue 18 item 2)
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-29 01:00:00
 
 ``claims`` (one open per deal and distributor), ``claim_rulings`` (one per deal: final),
 ``client_links`` (relatives and co-buyers, R10.4). The deal's buyer columns R10.2
-compares come from 0011 (deal details). Re-chained at the merge: down_revision is this
-tree's head.
+compares come from 0011 (deal details). Chained after 0013 (violations, merged first);
+re-chained at a merge: down_revision is the tree's head.
 """
 
 from collections.abc import Sequence
@@ -18,8 +18,8 @@ from alembic import op
 import models.db
 
 # revision identifiers, used by Alembic.
-revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0011"
+revision: str = "0014"
+down_revision: str | Sequence[str] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
