@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from handlers import agent, approvals, deals, replies, staff, violations
+from handlers import agent, approvals, claims, deals, replies, staff, violations
 from handlers.commands import (
     Approve,
     Bind,
@@ -30,8 +30,10 @@ from handlers.commands import (
     Command,
     DayVisits,
     ExcludeDeal,
+    FileClaim,
     FileClients,
     Help,
+    LinkClients,
     ListPending,
     ListViolations,
     MarkBulk,
@@ -42,6 +44,8 @@ from handlers.commands import (
     RegisterArrival,
     Reject,
     ReportVisit,
+    RuleClaims,
+    UnlinkClients,
     VoidDeal,
 )
 from handlers.context import Inbound
@@ -88,6 +92,10 @@ ROUTES: tuple[Route, ...] = (
     Route(RecordViolation, violations.record_violation, MANAGERS),  # R11
     Route(ListViolations, violations.list_violations, MANAGERS),
     Route(ExcludeDeal, deals.exclude_deal, MANAGERS),
+    Route(FileClaim, claims.file_claim, AGENTS),  # the agent's own filing (R12)
+    Route(LinkClients, claims.link_clients, STAFF),  # the filings' project's desk or manager
+    Route(UnlinkClients, claims.unlink_clients, MANAGERS),
+    Route(RuleClaims, claims.rule_claims, MANAGERS),
     Route(Help, staff.show_help, STAFF),
     Route(Help, agent.show_help, ANYONE),
 )

@@ -84,6 +84,7 @@ class PushKind(StrEnum):
     VISIT_END_REMINDER = "visit_end_reminder"  # R8: 7 and 1 days before the end
     VISIT_ENDED = "visit_ended"  # R8: the day after the end (公客)
     RULING = "ruling"  # an answer to someone's act (approval, ruling): at once
+    CLAIM = "claim"  # R10: a new 撞单, told to the project's managers at once
     VIOLATION = "violation"  # R11: a manager's record of a violation, to the distributor's agents
     MORNING_DIGEST = "morning_digest"  # a manager's morning: pending approvals, today's visits
     DEAL = "deal"  # R9: a deal attributed to the agent's company, at once

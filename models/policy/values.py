@@ -37,6 +37,7 @@ class Policy:
     bulk_extension_days: int = 45
     renewal_window_days: int = 7
     claim_window_days: int = 3
+    claim_first_filer_wins: bool = False  # R10.3 variant (渠道带客): filing time, not visit
     max_open_filings: int = 0
     expired_refile: bool = False
     visit_slack_minutes: int = 5

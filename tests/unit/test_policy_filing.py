@@ -485,6 +485,7 @@ def test_default_policy_matches_the_rule_books_table():
         "bulk_extension_days": 45,
         "renewal_window_days": 7,
         "claim_window_days": 3,
+        "claim_first_filer_wins": False,
         "max_open_filings": 0,
         "expired_refile": False,
         "visit_slack_minutes": 5,
