@@ -21,11 +21,12 @@ from models import clock
 from models.accounts import AccountError, find_project
 from models.db import make_session_factory
 from models.policy.funnel import this_week
+from models.reports import claims as claims_report
 from models.reports import ending as ending_report
 from models.reports import funnel as funnel_report
 from models.reports.chart import chinese_font, render_png
 from models.reports.tables import Report
-from models.reports.writers import SUFFIXES, ReportFormatError, write
+from models.reports.writers import SUFFIXES, ReportFormatError, plain, write
 from models.services import Services
 
 report = AppGroup("report", help="Reports for the channel team: XLSX, CSV, the funnel chart.")
@@ -62,7 +63,7 @@ def _emit(built: Report, outs: Sequence[Path]) -> None:
         sheet = built.first
         click.echo("\t".join(sheet.headers))
         for row in sheet.rows:
-            click.echo("\t".join("" if cell is None else _shown(cell) for cell in row))
+            click.echo("\t".join(plain(cell) for cell in row))
         return
     for path in outs:
         try:
@@ -71,10 +72,6 @@ def _emit(built: Report, outs: Sequence[Path]) -> None:
             _fail(str(error))
         for each in written:
             click.echo(str(each))
-
-
-def _shown(cell: object) -> str:
-    return f"{cell:%Y-%m-%d %H:%M}" if isinstance(cell, datetime) else str(cell)
 
 
 @report.command("funnel")
@@ -122,3 +119,15 @@ def ending(project_code: str, days: int, outs: tuple[Path, ...]) -> None:
         rows = ending_report.ending_rows(conn, project_id, now, until)
     today = now.astimezone(services.tz).date()
     _emit(ending_report.ending_report(rows, today, services.tz), outs)
+
+
+@report.command("claims")
+@click.argument("project_code")
+@OUT
+def claims(project_code: str, outs: tuple[Path, ...]) -> None:
+    """R10: the claims (撞单) still awaiting a manager's ruling, oldest first."""
+    services = _services()
+    project_id, _ = _project(project_code)
+    with services.engine.connect() as conn:
+        built = claims_report.claims_report(conn, project_id, services.tz)
+    _emit(built, outs)

@@ -54,3 +54,10 @@ def chart_empty(chinese: bool) -> str:
 def numbered(index: int) -> str:
     """A distributor's label on a chart drawn without a Chinese font: D1, D2 ..."""
     return f"D{index}"
+
+NOBODY = "无（不归属任何分销商）"
+CLAIMS_SHEET = "未结撞单"
+CLAIMS_HEADERS = (
+    "成交报备编号", "客户", "手机", "成交类型", "成交时间", "归属分销商", "撞单分销商",
+    "撞单经纪人", "撞单时间", "理由",
+)  # fmt: skip

@@ -39,9 +39,7 @@ def last_day(now: datetime, days: int, tz: ZoneInfo) -> datetime:
     return end_of_day(local_day(now, tz) + timedelta(days=days), tz)
 
 
-def ending_rows(
-    conn: Connection, project_id: int, now: datetime, until: datetime
-) -> list[Ending]:
+def ending_rows(conn: Connection, project_id: int, now: datetime, until: datetime) -> list[Ending]:
     """Open protections of the project ending in ``[now, until]``, soonest first."""
     later = aliased(Protection)
     rows = conn.execute(

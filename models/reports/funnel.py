@@ -51,9 +51,7 @@ def funnel_rows(
     names = dict(
         conn.execute(select(Distributor.id, Distributor.name).where(Distributor.id.in_(ids))).all()
     )
-    return ordered(
-        FunnelRow(names[i], filings[i], arrivals[i], deals[i]) for i in ids
-    )
+    return ordered(FunnelRow(names[i], filings[i], arrivals[i], deals[i]) for i in ids)
 
 
 def _per_distributor(conn: Connection, statement) -> Counter[int]:  # type: ignore[no-untyped-def]

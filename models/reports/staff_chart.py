@@ -46,9 +46,7 @@ def queue(
     return queued
 
 
-def render(
-    engine: Engine, fields: dict[str, str], tz: ZoneInfo, settings: ReportSettings
-) -> bytes:
+def render(engine: Engine, fields: dict[str, str], tz: ZoneInfo, settings: ReportSettings) -> bytes:
     """The PNG a queued chart push stands for: its project's week up to the click."""
     until = datetime.fromtimestamp(int(fields["until"]), tz)
     first, last = this_week(until, tz)

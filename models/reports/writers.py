@@ -51,8 +51,8 @@ def _text(value: str) -> str:
     return f"'{value}" if len(value) > 1 and value.startswith(FORMULA_STARTS) else value
 
 
-def _plain(cell: Cell) -> str:
-    """A cell as CSV text."""
+def plain(cell: Cell) -> str:
+    """A cell as CSV (and printed) text."""
     if cell is None:
         return ""
     if isinstance(cell, datetime):
@@ -76,7 +76,7 @@ def write_csv(report: Report, path: Path) -> list[Path]:
         with target.open("w", encoding="utf-8-sig", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(sheet.headers)
-            writer.writerows([_plain(cell) for cell in row] for row in sheet.rows)
+            writer.writerows([plain(cell) for cell in row] for row in sheet.rows)
     return paths
 
 
@@ -105,7 +105,7 @@ def _fill(worksheet, sheet: Sheet) -> None:  # type: ignore[no-untyped-def]
                 cell.number_format = MONEY_FORMAT
     worksheet.freeze_panes = "A2"
     for index, header in enumerate(sheet.headers, start=1):
-        longest = max([len(_plain(r[index - 1])) for r in sheet.rows] + [len(header)])
+        longest = max([len(plain(r[index - 1])) for r in sheet.rows] + [len(header)])
         worksheet.column_dimensions[get_column_letter(index)].width = min(2 * longest + 2, 60)
 
 
