@@ -98,7 +98,8 @@ def measured(env: dict[str, str], timing: Path, *args: str) -> tuple[str, float,
         capture_output=True,
         text=True,
     )
-    done.check_returncode()
+    if done.returncode:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
     seconds, kib = timing.read_text().split()[-2:]
     summary = done.stderr.strip().splitlines()[-1]
     return f"{done.stdout.strip().splitlines()[-1]} ({summary})", float(seconds), int(kib) // 1024

@@ -53,7 +53,7 @@ def _file_options(command: Callable[..., None]) -> Callable[..., None]:
     for option in reversed(
         (
             click.argument("project_code"),
-            click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+            click.argument("file", type=click.Path(dir_okay=False, path_type=Path)),
             click.option(
                 "--encoding", default=None, help="CSV encoding (default: detected; gbk, utf-8)"
             ),
@@ -94,6 +94,8 @@ def _run(
     runner: Runner,
 ) -> None:
     """Read, import with a progress bar on stderr, report the rows not taken, print the count."""
+    if not file.is_file():
+        _fail(words.NO_FILE.format(file=file))
     facts = {"file": file.name, "sha256": _sha256(file)}
     try:
         with open_table(file, options["encoding"], options["sheet"]) as table:

@@ -56,6 +56,20 @@ class ImportReport:
         }
 
 
+def unprepared(session: Session) -> Session:
+    """The batch's statements planned for their own values, never prepared.
+
+    psycopg prepares a statement run 5 times on a connection, and PostgreSQL then may use
+    a generic plan: for a batch's ``IN`` list of 1,000 masks it scanned the whole project
+    and compared each client with every value (3 s, past ``statement_timeout``, at 60,000
+    clients; docs/benchmarks.md). Planned with the values, the list is hashed or probed
+    through the (project, mask, name) index: milliseconds. Only the import's connection."""
+    driver = session.connection().connection.driver_connection
+    if hasattr(driver, "prepare_threshold"):
+        driver.prepare_threshold = None
+    return session
+
+
 def batched(items: Iterable[T], size: int = BATCH_ROWS) -> Iterator[list[T]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):

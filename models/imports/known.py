@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session
 from models.accounts import log_decision
 from models.db import make_session_factory
 from models.entities import Client, Distributor
-from models.imports.common import ImportReport, Progress, batched, log_import, project_of
+from models.imports.common import (
+    ImportReport,
+    Progress,
+    batched,
+    log_import,
+    project_of,
+    unprepared,
+)
 from models.policy import KNOWN_SOURCES, ClientStatus
 from models.policy.import_rows import KnownRow, RowProblem
 from models.policy.import_wording import Problem, reason
@@ -77,7 +84,7 @@ def _write_batch(
     for attempt in (1, 2):
         try:
             with factory.begin() as session:
-                return _apply(session, project, rows, source, now)
+                return _apply(unprepared(session), project, rows, source, now)
         except IntegrityError:
             if attempt == 2:
                 raise

@@ -19,7 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.db import make_session_factory
-from models.imports.common import ImportReport, Progress, batched, log_import, project_of
+from models.imports.common import (
+    ImportReport,
+    Progress,
+    batched,
+    log_import,
+    project_of,
+    unprepared,
+)
 from models.imports.entities import SalesRecord
 from models.policy.import_rows import RowProblem, SaleRow
 from models.policy.import_wording import Problem, reason
@@ -146,7 +153,7 @@ def _write_batch(factory: Any, project_id: int, rows: list[Any], now: datetime) 
     for attempt in (1, 2):
         try:
             with factory.begin() as session:
-                return _apply(session, project_id, rows, now)
+                return _apply(unprepared(session), project_id, rows, now)
         except IntegrityError:
             if attempt == 2:
                 raise

@@ -45,6 +45,7 @@ ERRORS_HEADER = ("行号", "客户", "原因")
 
 MISSING_COLUMNS = "表头缺少必需的列：{missing}（第1行应为表头；可用列名：{aliases}）"
 EMPTY_FILE = "文件没有表头行"
+NO_FILE = "找不到文件 {file}"
 UNKNOWN_ENCODING = "未知的编码：{encoding}"
 WRONG_ENCODING = "文件不是 {encoding} 编码，请用 --encoding 指定（如 gbk、utf-8）"
 NOT_XLSX = "无法作为 XLSX 打开：{why}"

@@ -190,6 +190,8 @@ def test_a_file_without_the_required_columns_is_refused_naming_them(
     assert result.exit_code == 2 and "表头缺少必需的列：手机号" in result.stderr
     unknown = cli("import", "visits", "P9", str(write_csv(tmp_path / "ok.csv", [VISIT_HEADER])))
     assert unknown.exit_code == 2 and "没有项目 P9" in unknown.stderr
+    missing = cli("import", "visits", "P1", str(tmp_path / "nope.xlsx"))
+    assert missing.exit_code == 2 and "找不到文件" in missing.stderr
 
 
 DEAL_HEADER = (
