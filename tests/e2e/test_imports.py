@@ -5,6 +5,7 @@ through the webhook because the site already knows the client (R3)."""
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,9 +20,10 @@ from models.db import make_session_factory
 from models.entities import Client, DecisionLogEntry, Project
 from models.imports.entities import SalesRecord
 from models.imports.sales import records_in_month
+from tests.e2e.approvals_support import arrive
 from tests.e2e.conftest import JIA
 from tests.moments import at
-from tests.people import Person, last_line
+from tests.people import Person, filing_number, last_line
 
 pytestmark = pytest.mark.e2e
 Travel = Callable[[datetime], None]
@@ -275,3 +277,33 @@ def test_a_record_id_twice_in_one_file_with_different_contents_is_a_bad_row(
         last_line(result.stdout) == "1"
         and "第3行 张三 138****5678：记录编号与第2行重复" in result.stderr
     )
+
+
+def test_an_import_is_logged_once_with_its_file_and_counts_and_no_full_phone(
+    cli: Cli, cast: Any, tmp_path: Path, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    rows = [VISIT_HEADER, ("张三", "13812345678", "", ""), ("李四", "13912345678", "", "")]
+    result = cli("import", "visits", "P1", str(write_csv(tmp_path / "来电来访.csv", rows)))
+    assert result.exit_code == 0, result.output
+    with make_session_factory(engine)() as session:
+        (entry,) = session.scalars(
+            select(DecisionLogEntry).where(DecisionLogEntry.action == "import_known:import")
+        )
+    assert (entry.rule, entry.outcome, entry.facts["file"]) == ("R3", "imported", "来电来访.csv")
+    assert (entry.facts["created"], len(entry.facts["sha256"])) == (2, 64)
+    assert entry.policy is not None and entry.policy["visit_protection_days"] == 45
+    for phone in ("13812345678", "13912345678"):
+        assert phone not in caplog.text and phone not in result.output
+
+
+def test_an_imported_full_number_makes_an_arrival_under_another_name_a_natural_visit(
+    cli: Cli, travel: Any, jia: Person, desk: Person, tmp_path: Path
+) -> None:
+    travel(at(11, 22, 9, 0))
+    path = write_csv(tmp_path / "v.csv", [VISIT_HEADER, ("李四", "13812345678", "", "")])
+    assert last_line(cli("import", "visits", "P1", str(path)).stdout) == "1"
+    travel(at(11, 22, 10, 0))
+    number = filing_number(jia.text("报备 P1 张三 138****5678 本地 11-22 15:00"))
+    reply = arrive(travel, desk, number, "13812345678", at(11, 22, 15, 0), "natural")
+    assert "销售系统内已有来电来访记录" in reply and "13812345678" not in reply
