@@ -64,7 +64,7 @@ def unprepared(session: Session) -> Session:
     and compared each client with every value (3 s, past ``statement_timeout``, at 60,000
     clients; docs/benchmarks.md). Planned with the values, the list is hashed or probed
     through the (project, mask, name) index: milliseconds. Only the import's connection."""
-    driver = session.connection().connection.driver_connection
+    driver: Any = session.connection().connection.driver_connection
     if hasattr(driver, "prepare_threshold"):
         driver.prepare_threshold = None
     return session
