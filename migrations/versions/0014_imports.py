@@ -1,7 +1,7 @@
 """imports: the sales system's deal records (issue 19 item 2, R9)
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-29 01:00:00
 
 One row per deal record of the sales system (明源), keyed by (project, record id): a
@@ -18,7 +18,7 @@ import models.db
 
 # revision identifiers, used by Alembic.
 revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0010"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
