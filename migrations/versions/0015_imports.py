@@ -1,7 +1,7 @@
 """imports: the sales system's deal records (issue 19 item 2, R9)
 
-Revision ID: 0014
-Revises: 0011
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-29 01:00:00
 
 One row per deal record of the sales system (明源), keyed by (project, record id): a
@@ -17,8 +17,8 @@ from alembic import op
 import models.db
 
 # revision identifiers, used by Alembic.
-revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0011"
+revision: str = "0015"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
