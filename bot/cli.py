@@ -261,10 +261,12 @@ def menu_push() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from bot.cli_imports import import_group
     from bot.simulate import simulate
     from scheduler.cli import pushes, scheduler
 
-    groups = (db, project, distributor, staff, client_group, audit_group, visits, menu, scheduler)
+    groups = [db, project, distributor, staff, client_group, import_group, audit_group, visits]
+    groups += [menu, scheduler]
     for group in groups:
         app.cli.add_command(group)
     app.cli.add_command(pushes)
