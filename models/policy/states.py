@@ -82,6 +82,7 @@ class PushKind(StrEnum):
     RULING = "ruling"  # an answer to someone's act (approval, ruling): at once
     MORNING_DIGEST = "morning_digest"  # a manager's morning: pending approvals, today's visits
     STAFF_TAG = "staff_tag"  # not a message: the sender tags a bound staff member (their menu)
+    ROSTER = "roster"  # the channel team changed an agent's binding or filings (R12): at once
 
 
 #: Outbox rows that are no message to anyone: no template, no text, never "undelivered" words.
