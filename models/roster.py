@@ -154,9 +154,7 @@ def _move(
         )
     ).all()
     row_ids = [row.id for row in rows]
-    session.execute(
-        update(Filing).where(Filing.id.in_(filing_ids)).values(agent_id=successor.id)
-    )
+    session.execute(update(Filing).where(Filing.id.in_(filing_ids)).values(agent_id=successor.id))
     if row_ids:
         session.execute(
             update(Protection).where(Protection.id.in_(row_ids)).values(agent_id=successor.id)
@@ -180,10 +178,9 @@ def _move(
 def _tell_successor(
     session: Session, filings: list[Filing], departed: Agent, successor: Agent, now: datetime
 ) -> None:
-    names = dict(session.execute(select(Project.id, Project.name)).tuples().all())
+    names = {row.id: row.name for row in session.execute(select(Project.id, Project.name))}
     handed = [
-        HandedOver(names.get(f.project_id, ""), f.client_name, f.phone_mask, f.id)
-        for f in filings
+        HandedOver(names.get(f.project_id, ""), f.client_name, f.phone_mask, f.id) for f in filings
     ]
     outbox.enqueue(
         session, kind=PushKind.ROSTER, subject=f"handover:{departed.id}>{successor.id}:"

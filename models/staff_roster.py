@@ -68,7 +68,7 @@ def remove(
 ) -> Removed:
     """Remove the posts named; each removal is a decision (who, which post, why)."""
     posts = _posts(session, ref, project_ref)
-    codes = dict(session.execute(select(Project.id, Project.code)).tuples().all())
+    codes = {row.id: row.code for row in session.execute(select(Project.id, Project.code))}
     openid, name = posts[0].openid, posts[0].name
     for post in posts:
         log_decision(
