@@ -22,10 +22,13 @@ from sqlalchemy.orm import Session
 from models import outbox
 from models.accounts import AccountError, find_distributor, log_decision
 from models.entities import Agent, Client, Filing, Project
-from models.policy import FilingStatus, PushKind
+from models.policy import REMINDER_KINDS, FilingStatus, ProtectionEnd, PushKind
 from models.policy.push_wording import UNBOUND_TEXT, HandedOver, handover_message
 from models.policy.roster import AgentFacts, decide_reassign, decide_unbind
 from models.push_entities import Protection, Push, PushStatus
+
+#: Why an unbound agent's waiting reminders were not sent; a handover sends them on.
+UNBOUND_DROP = "dropped: the agent was unbound"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,14 @@ def _open_protection(now: datetime) -> Exists:
         Protection.filing_id == Filing.id,
         Protection.ended_reason.is_(None),
         Protection.ends_at >= now,
+    )
+
+
+def _held() -> ColumnElement[bool]:
+    """A filing protection held while its arrival awaits the manager (R5)."""
+    return and_(
+        Protection.ended_reason == ProtectionEnd.SUPERSEDED,
+        exists().where(Filing.id == Protection.filing_id, Filing.status == FilingStatus.ARRIVED),
     )
 
 
@@ -96,6 +107,15 @@ def unbind(session: Session, ref: str, reason: str, now: datetime) -> Agent:
         raise AccountError(ruling.why)
     open_count = session.scalar(select(func.count(Filing.id)).where(_open_filings(agent, now)))
     bound_at, agent.unbound_at = agent.bound_at, now
+    session.execute(  # reminders queued for this morning: no longer theirs to hear
+        update(Push)
+        .where(
+            Push.openid == agent.openid,
+            Push.kind.in_(REMINDER_KINDS),
+            Push.status == PushStatus.PENDING,
+        )
+        .values(status=PushStatus.DROPPED, last_error=UNBOUND_DROP)
+    )
     log_decision(
         session, now, "cli", "agent_unbind", f"agent:{agent.id}", ruling.rule, ruling.outcome,
         f"解除经纪人 {agent.name} 的绑定：{reason or '未注明'}",
@@ -150,7 +170,7 @@ def _move(
         select(Protection.id, Protection.client_id).where(
             Protection.filing_id.in_(filing_ids),
             Protection.agent_id == departed.id,
-            Protection.ended_reason.is_(None),
+            or_(Protection.ended_reason.is_(None), _held()),
         )
     ).all()
     row_ids = [row.id for row in rows]
@@ -163,9 +183,13 @@ def _move(
             update(Push)
             .where(
                 Push.subject.in_([f"protection:{n}" for n in row_ids]),
-                Push.status == PushStatus.PENDING,
+                Push.kind.in_(REMINDER_KINDS),
+                or_(
+                    Push.status == PushStatus.PENDING,
+                    and_(Push.status == PushStatus.DROPPED, Push.last_error == UNBOUND_DROP),
+                ),
             )
-            .values(openid=successor.openid)
+            .values(openid=successor.openid, status=PushStatus.PENDING, last_error=None)
         )
     session.execute(
         update(Client)

@@ -18,7 +18,15 @@ from models.entities import Agent, Client, Filing
 from models.policy import PushKind
 from models.policy.push_wording import UNBOUND_TEXT
 from tests.conftest import Rig
-from tests.e2e.approvals_support import Travel, decisions, pushes, run_scheduler, texts_to
+from tests.e2e.approvals_support import (
+    Travel,
+    arrive,
+    decisions,
+    protection_rows,
+    pushes,
+    run_scheduler,
+    texts_to,
+)
 from tests.e2e.conftest import JIA, YI
 from tests.moments import at
 from tests.people import Cast, Person, files, last_line
@@ -224,6 +232,44 @@ def test_a_handover_sends_later_reminders_to_the_colleague_who_is_told_whom_he_g
     assert [t for t in texts_to(fake_wechat, jia) if "张三" in t] == []
     (decision,) = decisions(engine, "agent_reassign")
     assert decision.facts["filing_ids"] == [number] and decision.rule == "R12"
+
+
+def test_a_reminder_queued_before_the_unbinding_goes_to_the_colleague_who_takes_over(
+    cast: Cast, jia: Person, cli: Cli, engine: Engine, travel: Travel,
+    fake_wechat: FakeWeChatServer,
+) -> None:  # fmt: skip
+    travel(at(11, 22, 10, 0))
+    chen = cast.agent(JIA, "陈小刚")
+    number = files(jia, ZHANG)
+    run_scheduler(cli, travel, at(11, 28, 0, 5))  # queued for 09:00
+    travel(at(11, 28, 8, 0))
+    ok(cli("agent", "unbind", jia.openid))
+    (waiting,) = [p for p in pushes(engine) if p.kind == PushKind.FILING_LAPSE_REMINDER]
+    assert waiting.status == "dropped"  # not for the departed agent's ears
+    ok(cli("agent", "reassign", jia.openid, chen.openid))
+    run_scheduler(cli, travel, at(11, 28, 9, 30))
+    (reminder,) = [p for p in pushes(engine) if p.kind == PushKind.FILING_LAPSE_REMINDER]
+    assert (reminder.openid, reminder.status) == (chen.openid, "sent")
+    assert any(f"#{number}" in text for text in texts_to(fake_wechat, chen))
+    assert not any(f"#{number}" in text for text in texts_to(fake_wechat, jia))
+
+
+def test_an_arrival_awaiting_the_manager_is_handed_over_and_the_ruling_told_to_the_colleague(
+    cast: Cast, jia: Person, desk: Person, boss: Person, cli: Cli, engine: Engine,
+    travel: Travel,
+) -> None:  # fmt: skip
+    travel(at(11, 22, 10, 0))
+    chen = cast.agent(JIA, "陈小刚")
+    number = files(jia, "报备 P1 张三 13812345678 本地 15:00")
+    arrive(travel, desk, number, "13812345678", at(11, 22, 15, 0))
+    ok(cli("agent", "unbind", jia.openid))
+    assert ok(cli("agent", "reassign", jia.openid, chen.openid)).stdout.split() == [f"#{number}"]
+    travel(at(11, 22, 16, 0))
+    assert "到访保护至 2027-01-05" in boss.text(f"通过 #{number}")
+    (ruling,) = [p for p in pushes(engine) if p.kind == PushKind.RULING]
+    assert ruling.openid == chen.openid
+    visit = [row for row in protection_rows(engine) if row.kind == "visit"]
+    assert [row.agent_id for row in visit] == [agent_row(engine, chen).id]
 
 
 def test_a_handover_to_another_company_is_refused_and_moves_nothing(
