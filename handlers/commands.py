@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
-from models.requests import ClientEntry, FilingRef
+from models.requests import Buyer, ClientEntry, FilingRef
 
 
 class ParseProblem(Enum):
@@ -27,6 +27,8 @@ class ParseProblem(Enum):
     BAD_NUMBER = "bad_number"  # a filing number that is not #digits
     TOO_MANY_LINES = "too_many_lines"
     NOTE_TOO_LONG = "note_too_long"  # longer than the note column (NOTE_MAX_CHARS)
+    BAD_ID_NUMBER = "bad_id_number"  # not 18 characters, or its GB 11643 check fails
+    BUYER_WORD_MISSING = "buyer_word_missing"  # a deal's phone/ID typed without 买受人
 
 
 @dataclass(frozen=True)
@@ -137,19 +139,34 @@ class Reject:
 
 @dataclass(frozen=True)
 class RecordDeal:
-    """``认筹|认购|签约 #<编号> [总价] [日期]`` (front desk or manager of the filing's
-    project): a deal event of the filing's client (R9). ``kind`` a ``DealKind`` value;
-    ``amount`` the total price in yuan; ``at`` None: when the message was sent."""
+    """``认筹|认购|签约 #<编号> [总价] [日期] [买受人 姓名 手机号 身份证号]`` (front desk
+    or manager of the filing's project): a deal event of the filing's client (R9), or
+    ``认筹|认购|签约 <11位手机号> <姓名> […]`` for a client with no filing (``filing_no``
+    None; ``client_phone`` the full number, site data). ``kind`` a ``DealKind`` value;
+    ``amount`` the total price in yuan; ``at`` None: when the message was sent; ``buyer``
+    the buyer's details, if typed (site data)."""
 
     kind: str
-    filing_no: int
+    filing_no: int | None
     amount: int | None = None
     at: datetime | None = None
+    buyer: Buyer | None = None
+    client_phone: str | None = None
+    client_name: str | None = None
 
 
 @dataclass(frozen=True)
 class VoidDeal:
     """``退定 #<编号> <理由>`` (managers): the client's deals no longer count (R9)."""
+
+    filing_no: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExcludeDeal:
+    """``不计佣 #<编号> <理由>`` (managers): the client's live deals earn no commission
+    (甩客, 藏客 …); the reason is required (R9)."""
 
     filing_no: int
     reason: str
@@ -183,4 +200,5 @@ Command = (
     | ListPending
     | RecordDeal
     | VoidDeal
+    | ExcludeDeal
 )

@@ -121,6 +121,14 @@ def take_number(tokens: Sequence[str], start: int) -> Taken[int] | None:
     return Taken(int(match.group(1)), used)
 
 
+def numbered(args: Sequence[str], verb: str) -> Taken[int] | ParseError:
+    """The filing number a staff command starts with (``#12``, ``12``)."""
+    if not args:
+        return ParseError(ParseProblem.MISSING_FIELDS, verb=verb)
+    number = take_number(args, 0)
+    return number if number is not None else field_error(ParseProblem.BAD_NUMBER, verb, args[0])
+
+
 def check_name(typed: str, verb: str) -> str | ParseError:
     """A person's name in its one form (``赵 六`` is ``赵六``, ``Lily`` is ``lily``):
     1-20 characters, no number of any script (so never a phone), not 本地/异地."""

@@ -32,12 +32,11 @@ from handlers.commands import (
     ParseError,
     ParseProblem,
     Query,
-    RecordDeal,
     RegisterArrival,
     Reject,
     ReportVisit,
-    VoidDeal,
 )
+from handlers.deal_grammar import DEAL_KINDS, deal_parser, parse_exclude, parse_void
 from handlers.fields import (
     TYPES,
     Taken,
@@ -45,6 +44,7 @@ from handlers.fields import (
     check_name,
     field_error,
     looks_like_phone,
+    numbered,
     safe_detail,
     take_note,
     take_number,
@@ -281,17 +281,9 @@ def _parse_stats(args: Tokens, now: datetime) -> ChannelStats:
     return ChannelStats()
 
 
-def _numbered(args: Tokens, verb: str) -> Taken[int] | ParseError:
-    """The filing number a staff command starts with (``#12``, ``12``)."""
-    if not args:
-        return ParseError(ParseProblem.MISSING_FIELDS, verb=verb)
-    number = take_number(args, 0)
-    return number if number is not None else field_error(ParseProblem.BAD_NUMBER, verb, args[0])
-
-
 def _parse_approve(args: Tokens, now: datetime) -> Approve | ParseError:
     """``通过 #<编号>`` or ``通过 #<编号> 例外 <理由>`` (an R2 exception needs its reason)."""
-    number = _numbered(args, "通过")
+    number = numbered(args, "通过")
     if isinstance(number, ParseError):
         return number
     rest = args[number.used :]
@@ -307,7 +299,7 @@ def _parse_approve(args: Tokens, now: datetime) -> Approve | ParseError:
 
 def _parse_reject(args: Tokens, now: datetime) -> Reject | ParseError:
     """``驳回 #<编号> <理由>``: the agent is told why, so the reason is required."""
-    number = _numbered(args, "驳回")
+    number = numbered(args, "驳回")
     if isinstance(number, ParseError):
         return number
     reason = take_note(" ".join(args[number.used :]), "驳回")
@@ -318,91 +310,12 @@ def _parse_reject(args: Tokens, now: datetime) -> Reject | ParseError:
 
 def _parse_bulk(args: Tokens, now: datetime) -> MarkBulk | ParseError:
     """``大宗 #<编号>``."""
-    number = _numbered(args, "大宗")
+    number = numbered(args, "大宗")
     if isinstance(number, ParseError):
         return number
     if number.used != len(args):
         return field_error(ParseProblem.BAD_NUMBER, "大宗", " ".join(args[number.used :]))
     return MarkBulk(number.value)
-
-
-# a deal's total price in yuan: 3500000, 350万, 350.5万 (a comma splits tokens: not taken)
-_AMOUNT = re.compile(r"(?P<yuan>[0-9]{1,10})(?:元)?|(?P<wan>[0-9]{1,6}(?:\.[0-9]{1,4})?)万(?:元)?")
-# a deal's date as staff type it: 2026-11-25, 11-25, 11/25, 11月25日
-_DATE = re.compile(r"(?:(?P<y>[0-9]{4})[-/.年])?(?P<m>[0-9]{1,2})[-/.月](?P<d>[0-9]{1,2})日?")
-#: The deal words, each a ``DealKind`` value (``models.policy.deals``).
-DEAL_KINDS: dict[str, str] = {"认筹": "pledge", "认购": "subscription", "签约": "contract"}
-
-
-def _amount(token: str) -> int | None:
-    match = _AMOUNT.fullmatch(token)
-    if match is None:
-        return None
-    if match.group("wan") is not None:
-        return round(float(match.group("wan")) * 10_000)
-    return int(match.group("yuan"))
-
-
-def _deal_date(tokens: Tokens, now: datetime) -> tuple[datetime, int] | None:
-    """A typed date (the day's last instant, the message's own time for today) or time."""
-    timed = take_time(tokens, now)
-    if not isinstance(timed, BadTime):
-        return timed
-    match = _DATE.fullmatch(tokens[0])
-    if match is None:
-        return None
-    try:
-        day = datetime(
-            int(match.group("y") or now.year),
-            int(match.group("m")),
-            int(match.group("d")),
-            23,
-            59,
-            59,
-            999999,
-            tzinfo=now.tzinfo,
-        )
-    except ValueError:
-        return None
-    if day.date() == now.date():
-        return now, 1
-    return day, 1
-
-
-def _deal_parser(verb: str) -> ArgsParser:
-    def parse_deal(args: Tokens, now: datetime) -> RecordDeal | ParseError:
-        """``认筹|认购|签约 #<编号> [总价] [日期]``: the date is when sent unless typed;
-        never in the future (R9)."""
-        number = _numbered(args, verb)
-        if isinstance(number, ParseError):
-            return number
-        amount: int | None = None
-        at: datetime | None = None
-        rest = list(args[number.used :])
-        while rest:
-            if amount is None and (value := _amount(rest[0])) is not None:
-                amount, rest = value, rest[1:]
-                continue
-            dated = _deal_date(rest, now) if at is None else None
-            if dated is None:
-                return field_error(ParseProblem.BAD_TIME, verb, rest[0])
-            at, rest = dated[0], rest[dated[1] :]
-            if at > now:
-                return ParseError(ParseProblem.BAD_TIME, verb=verb)
-        return RecordDeal(DEAL_KINDS[verb], number.value, amount, at)
-
-    return parse_deal
-
-
-def _parse_void(args: Tokens, now: datetime) -> VoidDeal | ParseError:
-    """``退定 #<编号> <理由>``: the reason is required."""
-    number = _numbered(args, "退定")
-    if isinstance(number, ParseError):
-        return number
-    reason = take_note(" ".join(args[number.used :]), "退定")
-    if reason is None:
-        return ParseError(ParseProblem.MISSING_FIELDS, verb="退定")
-    return reason if isinstance(reason, ParseError) else VoidDeal(number.value, reason)
 
 
 def _parse_pending(args: Tokens, now: datetime) -> ListPending:
@@ -511,20 +424,28 @@ REGISTRY: tuple[Verb, ...] = (
     *(
         Verb(
             word,
-            _flat(_deal_parser(word)),
+            _flat(deal_parser(word)),
             usage=(
-                f"{word} #编号 [总价] [日期]（案场前台或经理；日期不写即现在）\n"
-                f"例如：{word} #12 350万 11-25"
+                f"{word} #编号 [总价] [日期] [买受人 姓名 11位手机号 身份证号]"
+                "（案场前台或经理；日期不写即现在，可写 11-25、昨天 10:00）\n"
+                f"例如：{word} #12 350万 11-25 买受人 张三 13812345678 11010519491231002X\n"
+                f"没有报备的客户：{word} 11位手机号 客户姓名 [总价] [日期]"
             ),
-            staff_summary=f"登记{word}：{word} #编号 [总价] [日期]",
+            staff_summary=f"登记{word}：{word} #编号 [总价] [日期] [买受人 姓名 手机号 身份证号]",
         )
         for word in DEAL_KINDS
     ),
     Verb(
         "退定",
-        _flat(_parse_void),
+        _flat(parse_void),
         usage="退定 #编号 理由（案场经理：该客户的成交作废）\n例如：退定 #12 客户退房",
         staff_summary="退定：退定 #编号 理由（案场经理）",
+    ),
+    Verb(
+        "不计佣",
+        _flat(parse_exclude),
+        usage="不计佣 #编号 理由（案场经理：该客户的成交不计佣金）\n例如：不计佣 #12 甩客",
+        staff_summary="不计佣：不计佣 #编号 理由（案场经理）",
     ),
 )
 

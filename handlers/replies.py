@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import grammar
 from handlers.commands import ParseError, ParseProblem, RegisterArrival
+from handlers.deal_grammar import DEAL_KINDS
 from handlers.filing_grammar import MAX_CLIENT_LINES
 from models.arrivals import Registered, Result
 from models.binding import Binding
@@ -50,6 +51,9 @@ STAFF_ARRIVAL_FOR_AGENTS = (
     "客户到访当天请发送带看报备，例如：带看 #12 15:00，到场后请带客户到前台登记。"
 )
 
+DEAL_BAD_PHONE = "手机号应为完整的11位手机号（成交登记不收 138****5678）"
+DEAL_BAD_NAME = "姓名不对，应为1到20个字，不含数字和符号"
+DEAL_BAD_DATE = "成交日期看不懂或在将来，例如：11-25、2026-11-25、昨天 10:00、今天 9:30"
 PROBLEMS: dict[ParseProblem, str] = {
     ParseProblem.EMPTY: "消息是空的",
     ParseProblem.UNKNOWN_VERB: "没有看懂这条指令",
@@ -61,12 +65,17 @@ PROBLEMS: dict[ParseProblem, str] = {
     ParseProblem.BAD_NUMBER: "报备编号应写作 #数字，例如 #12",
     ParseProblem.TOO_MANY_LINES: f"一条消息最多报备{MAX_CLIENT_LINES}位客户，请分几条发送",
     ParseProblem.NOTE_TOO_LONG: f"备注太长，最多{NOTE_MAX_CHARS}个字，请删减后重新发送",
+    ParseProblem.BAD_ID_NUMBER: "身份证号不对：应为18位（末位可为X），请核对每一位后重新发送",
+    ParseProblem.BUYER_WORD_MISSING: "买受人的手机号、身份证号请写在「买受人 姓名」之后",
 }
 #: A problem worded for one verb, where the general words would name the wrong thing.
 VERB_PROBLEMS: dict[tuple[str, ParseProblem], str] = {
     ("绑定", ParseProblem.BAD_NUMBER): f"邀请码格式不对，应为{INVITE_LENGTH}位字母和数字",
     ("绑定", ParseProblem.BAD_NAME): "您的姓名不对，应为1到20个字，不含数字和符号",
     ("查询", ParseProblem.BAD_NUMBER): "没有看懂要查询什么，请写页码或客户手机号",
+    **{(word, ParseProblem.BAD_PHONE): DEAL_BAD_PHONE for word in DEAL_KINDS},
+    **{(word, ParseProblem.BAD_NAME): DEAL_BAD_NAME for word in DEAL_KINDS},
+    **{(word, ParseProblem.BAD_TIME): DEAL_BAD_DATE for word in DEAL_KINDS},
 }
 
 

@@ -29,6 +29,7 @@ from handlers.commands import (
     ChannelStats,
     Command,
     DayVisits,
+    ExcludeDeal,
     FileClients,
     Help,
     ListPending,
@@ -82,6 +83,7 @@ ROUTES: tuple[Route, ...] = (
     Route(ChannelStats, staff.channel_stats, MANAGERS),
     Route(RecordDeal, deals.record_deal, STAFF),  # the filing's project's desk or manager
     Route(VoidDeal, deals.void_deal, MANAGERS),
+    Route(ExcludeDeal, deals.exclude_deal, MANAGERS),
     Route(Help, staff.show_help, STAFF),
     Route(Help, agent.show_help, ANYONE),
 )

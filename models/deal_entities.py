@@ -5,6 +5,8 @@ attributed (``distributor_id``, null: nobody) by ``models.policy.deals.attribute
 to the distributor protecting the client at its first deal event. ``退定`` (a manager's)
 voids a client's live deals with a reason: they no longer count, and the client's expiry
 resumes. ``source_msg`` is the message's key: a retried message cannot write twice.
+``buyer_*`` are the buyer's details if typed (issue 18: R10.2 compares them); a manager's
+``不计佣`` sets ``excluded_*`` and the commission report leaves the deal out.
 """
 
 from __future__ import annotations
@@ -48,3 +50,12 @@ class Deal(Base):
     voided_by: Mapped[int | None] = mapped_column(Id)
     void_reason: Mapped[str | None] = mapped_column(String(200))
     source_msg: Mapped[str] = mapped_column(String(80), unique=True)
+    # the buyer as the site recorded them (site data, R10.2 compares them): never echoed
+    # nor logged in full, only masked (``mask_phone``, ``mask_id_number``)
+    buyer_name: Mapped[str | None] = mapped_column(String(50))
+    buyer_phone: Mapped[str | None] = mapped_column(String(11))
+    buyer_id_number: Mapped[str | None] = mapped_column(String(18))
+    # a manager's exclusion from commission (甩客, 藏客 …): the report leaves it out
+    excluded_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
+    excluded_by: Mapped[int | None] = mapped_column(Id)
+    exclude_reason: Mapped[str | None] = mapped_column(String(200))

@@ -39,3 +39,28 @@ class FilingRef:
     number: int | None = None
     name: str | None = None
     phone_mask: str | None = None
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """The buyer as the case site records them on a deal (R9): site data that R10.2
+    compares with the filings' masks and names. ``phone`` is 11 digits and
+    ``id_number`` a checked GB 11643 number; neither is ever echoed or logged in full."""
+
+    name: str | None = None
+    phone: str | None = None
+    id_number: str | None = None
+
+
+@dataclass(frozen=True)
+class DealRequest:
+    """One deal event as staff typed it (R9): of a filing's client (``filing_no``), or of
+    the client ``client_name`` with the full phone ``client_phone`` (no filing needed)."""
+
+    kind: str  # a DealKind value
+    filing_no: int | None
+    client_phone: str | None = None
+    client_name: str | None = None
+    amount: int | None = None  # total price in yuan
+    at: datetime | None = None  # typed; None: when the message was sent
+    buyer: Buyer | None = None

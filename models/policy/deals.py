@@ -126,3 +126,27 @@ def _as_at(row: RowAt, started: Sequence[RowAt]) -> ProtectionFacts:
     if any(other.starts_at > row.starts_at for other in started):
         return row.facts
     return replace(row.facts, ended_reason=None)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A manager's 不计佣: the client's live deals earn no commission (R9)."""
+
+    excluded: int  # how many live deals it marks; 0: nothing to exclude
+    reason: str
+    rule: str = RULE_OF_DEAL
+
+    @property
+    def outcome(self) -> str:
+        return "excluded" if self.excluded else "nothing_to_exclude"
+
+    @property
+    def explanation(self) -> str:
+        return f"案场经理认定「{self.reason}」，该客户的 {self.excluded} 条成交不计佣金（R9）"
+
+
+def exclude_from_commission(live_deals: int, reason: str) -> Exclusion:
+    """R9: a manager may exclude a client's live deals from commission, with a reason
+    (甩客, 藏客 …); the attribution stays as ruled, the commission report leaves them out.
+    A client with no live deal has nothing to exclude (a later deal is not pre-excluded)."""
+    return Exclusion(live_deals, reason)

@@ -189,6 +189,54 @@ def ruling_message(
     return text, fields
 
 
+# ---------------------------------------------------------------- deals (R9)
+
+
+@dataclass(frozen=True)
+class DealPushFacts:
+    """A deal as its attributed agent hears of it: their own client, masked, no company."""
+
+    project_name: str
+    client_name: str
+    phone_mask: str
+    filing_no: int | None  # the agent's filing that protected the client, if any
+    kind_word: str  # 认筹 / 认购 / 签约
+    event_at: datetime  # in the project's time zone
+
+
+def _deal_fields(facts: DealPushFacts, status: str) -> dict[str, str]:
+    values = {
+        "project": facts.project_name,
+        "client": f"{facts.client_name} {facts.phone_mask}",
+        "number": f"#{facts.filing_no}" if facts.filing_no else "-",
+        "day": _day(facts.event_at),
+        "status": status,
+    }
+    return {key: fit(value) for key, value in values.items()}
+
+
+def deal_message(facts: DealPushFacts) -> tuple[str, dict[str, str]]:
+    """R9: a deal attributed to the agent's company, told to the agent who protected the
+    client; no price (site data) and no other company named (R3)."""
+    number = f"（#{facts.filing_no}）" if facts.filing_no else ""
+    text = (
+        f"成交登记：{facts.project_name} 客户 {facts.client_name} {facts.phone_mask}{number}"
+        f"已{facts.kind_word}，日期 {_day(facts.event_at)}。"
+        "该成交按首次成交时的保护归属贵司（R9），成交有效期间客户保护不再到期。"
+    )
+    return text, _deal_fields(facts, f"已{facts.kind_word} 归属贵司")
+
+
+def deal_void_message(facts: DealPushFacts) -> tuple[str, dict[str, str]]:
+    """R9: the deals attributed to the agent's company were voided by 退定."""
+    number = f"（#{facts.filing_no}）" if facts.filing_no else ""
+    text = (
+        f"成交退定：{facts.project_name} 客户 {facts.client_name} {facts.phone_mask}{number}"
+        f"的成交已退定，不再计入（R9）；客户保护期按原到期日继续。"
+    )
+    return text, _deal_fields(facts, "成交已退定")
+
+
 # ---------------------------------------------------------------- the roster (R12)
 
 #: An invite code that no longer binds, as the decision log says it.

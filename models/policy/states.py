@@ -81,6 +81,8 @@ class PushKind(StrEnum):
     VISIT_ENDED = "visit_ended"  # R8: the day after the end (公客)
     RULING = "ruling"  # an answer to someone's act (approval, ruling): at once
     MORNING_DIGEST = "morning_digest"  # a manager's morning: pending approvals, today's visits
+    DEAL = "deal"  # R9: a deal attributed to the agent's company, at once
+    DEAL_VOIDED = "deal_voided"  # R9: that deal voided by 退定, at once
     STAFF_TAG = "staff_tag"  # not a message: the sender tags a bound staff member (their menu)
     ROSTER = "roster"  # the channel team changed an agent's binding or filings (R12): at once
 

@@ -105,7 +105,7 @@ def test_a_deal_stops_r8_reminders_and_expiry_until_a_managers_void(
     desk.text(f"认筹 #{number}")
     for moment in (at(12, 29, 9), at(1, 4, 9, year=2027), at(1, 6, 9, year=2027)):
         run_scheduler(cli, travel, moment)
-    assert [p.kind for p in pushes(engine)] == [PushKind.RULING]
+    assert [p.kind for p in pushes(engine)] == [PushKind.RULING, PushKind.DEAL]
     assert protection_rows(engine)[-1].ended_reason is None
 
     travel(at(1, 6, 10, year=2027))
@@ -117,7 +117,9 @@ def test_a_deal_stops_r8_reminders_and_expiry_until_a_managers_void(
     assert (deal.voided_at, deal.void_reason) == (at(1, 6, 10, year=2027), "客户退房")
 
     run_scheduler(cli, travel, at(1, 6, 11, year=2027))  # expiry resumes from 01-05
-    assert [p.kind for p in pushes(engine)] == [PushKind.RULING, PushKind.VISIT_ENDED]
+    assert [p.kind for p in pushes(engine)] == [
+        PushKind.RULING, PushKind.DEAL, PushKind.DEAL_VOIDED, PushKind.VISIT_ENDED,
+    ]  # fmt: skip
     assert protection_rows(engine)[-1].ended_reason == "expired"
 
 
