@@ -1,7 +1,7 @@
 """invites: expiring and revocable invite codes, unbound agents (issue 19 item 1, R12)
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-29 01:00:00
 
 ``invite_codes.expires_at`` (null: never; set from ``accounts.invite_expiry_days`` when
@@ -19,7 +19,7 @@ import models.db
 
 # revision identifiers, used by Alembic.
 revision: str = "0015"
-down_revision: str | Sequence[str] | None = "0010"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
