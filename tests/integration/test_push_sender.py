@@ -304,8 +304,10 @@ def test_the_configured_sends_per_second_are_respected(
 
     times = sorted(s["at"] for o in openids for s in fake.state.sends_to(o))
     assert len(times) == 11
-    assert times[-1] - times[0] >= 0.5 * 0.95  # 10 intervals of 1/20 s
-    # (each gap varies with the request's own latency; unpaced, 11 sends take ~50 ms)
+    assert times[-1] - times[0] >= 0.5 * 0.8  # 10 intervals of 1/20 s
+    # The fake stamps arrival, not the sender's start: the first and last requests' own
+    # latencies differ by tens of ms on a loaded machine (0.4747 s seen), so the margin
+    # is wide; unpaced, 11 sends take ~50 ms, far below it.
 
 
 def test_wechat_s_template_job_finish_event_is_kept_against_the_push(rig: Rig, fake) -> None:
