@@ -8,9 +8,10 @@ filing's project and checks the sender's post there (``models.approvals``).
 from __future__ import annotations
 
 from handlers import replies_approvals as words
+from handlers import replies_claims
 from handlers.commands import Approve, ListPending, MarkBulk, Reject
 from handlers.context import Inbound
-from models import approvals
+from models import approvals, claim_views
 from models.identity import Identity
 from models.services import Services
 
@@ -44,4 +45,8 @@ def mark_bulk(command: MarkBulk, services: Services, inbound: Inbound) -> str:
 
 
 def list_pending(command: ListPending, services: Services, inbound: Inbound) -> str:
-    return words.pending_list(approvals.pending_list(services.engine, _who(inbound)), services.tz)
+    """The pending arrivals, then the open claims of the projects the sender manages."""
+    arrivals = approvals.pending_list(services.engine, _who(inbound))
+    pending = words.pending_list(arrivals, services.tz)
+    claims = claim_views.open_claims(services.engine, _who(inbound))
+    return replies_claims.with_claims(pending, claims, services.tz)

@@ -164,6 +164,23 @@ class VoidDeal:
 
 
 @dataclass(frozen=True)
+class RecordViolation:
+    """``违规 <分销商全称> 截客 <说明>`` or ``违规 <分销商全称> 违约报备 #<编号> <说明>``
+    (managers): R11. ``distributor`` is the full name as typed (spaces dropped, compared
+    normalised); ``kind`` a ``ViolationKind`` value; ``filing_no`` the false filing's."""
+
+    distributor: str
+    kind: str
+    description: str  # phones masked
+    filing_no: int | None = None
+
+
+@dataclass(frozen=True)
+class ListViolations:
+    """``违规记录`` (managers): the violations recorded in the manager's projects."""
+
+
+@dataclass(frozen=True)
 class ExcludeDeal:
     """``不计佣 #<编号> <理由>`` (managers): the client's live deals earn no commission
     (甩客, 藏客 …); the reason is required (R9)."""
@@ -184,6 +201,43 @@ class ListPending:
     """``待审`` and the staff menu's STAFF_PENDING: arrivals awaiting a ruling."""
 
 
+@dataclass(frozen=True)
+class FileClaim:
+    """``撞单 #<编号> <理由>`` (agents): a conflict claim on the deal of the client of the
+    agent's own filing ``filing_no`` (R10); the reason is required, phones masked."""
+
+    filing_no: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class LinkClients:
+    """``关联 #<编号> #<编号> <关系>`` (desk or manager): the two filings' clients are
+    relatives or co-buyers (R10.4); ``relation`` one of 配偶 父母 子女 兄弟姐妹 共同购买."""
+
+    first: int
+    second: int
+    relation: str
+
+
+@dataclass(frozen=True)
+class UnlinkClients:
+    """``取消关联 #<编号> #<编号>`` (managers): remove a wrong link (R10.4)."""
+
+    first: int
+    second: int
+
+
+@dataclass(frozen=True)
+class RuleClaims:
+    """``裁定 #<编号> [改判 <分销商全称> <理由>]`` (managers): the final ruling of the
+    claims on the deal of that filing's client (R10); ``改判`` overrides it (R10.5)."""
+
+    filing_no: int
+    override_company: str | None = None
+    override_reason: str | None = None
+
+
 Command = (
     Bind
     | FileClients
@@ -200,5 +254,11 @@ Command = (
     | ListPending
     | RecordDeal
     | VoidDeal
+    | RecordViolation
+    | ListViolations
     | ExcludeDeal
+    | FileClaim
+    | LinkClients
+    | UnlinkClients
+    | RuleClaims
 )

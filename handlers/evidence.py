@@ -12,13 +12,14 @@ from typing import Any
 
 from handlers import replies, replies_evidence
 from handlers.context import Inbound
-from models import evidence
+from models import evidence, violation_evidence
 from models.identity import identify
 from models.services import Services
 
 
 def receive_photo(message: Any, services: Services, inbound: Inbound) -> str:
-    """Record a staff photo for the scheduler and say which arrival it will join."""
+    """Record a staff photo for the scheduler and say which record it will join: the
+    sender's most recent, a violation a manager just recorded (R11) or an arrival."""
     window = services.settings.evidence.window
     if window is None or not identify(services.engine, inbound.openid).is_staff:
         return replies.UNSUPPORTED
@@ -31,6 +32,11 @@ def receive_photo(message: Any, services: Services, inbound: Inbound) -> str:
         sent_at=inbound.now,
         tz=services.tz,
     )
+    violation = violation_evidence.recent_violation(
+        services.engine, inbound.openid, inbound.now, window
+    )
+    if violation is not None:
+        return replies_evidence.photo_for_violation(violation)
     arrival = evidence.recent_arrival(services.engine, inbound.openid, inbound.now, window)
     if arrival is not None:
         return replies_evidence.photo_for_arrival(arrival)

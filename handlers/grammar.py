@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from handlers.claim_grammar import parse_claim, parse_link, parse_rule, parse_unlink
 from handlers.commands import (
     Approve,
     Bind,
@@ -55,6 +56,9 @@ from handlers.fields import (
 )
 from handlers.filing_grammar import parse_filing
 from handlers.timeparse import BadTime, take_time
+from handlers.violation_grammar import LIST_USAGE, LIST_VERB, parse_list, parse_violation
+from handlers.violation_grammar import USAGE as VIOLATION_USAGE
+from handlers.violation_grammar import VERB as VIOLATION_VERB
 from models.requests import INVITE_LENGTH, FilingRef
 
 LinesParser = Callable[[list[Tokens], datetime], Command | ParseError]
@@ -442,10 +446,55 @@ REGISTRY: tuple[Verb, ...] = (
         staff_summary="退定：退定 #编号 理由（案场经理）",
     ),
     Verb(
+        VIOLATION_VERB,
+        _flat(parse_violation),
+        usage=VIOLATION_USAGE,
+        staff_summary="记录违规：违规 分销商全称 截客|违约报备 [#编号] 说明（案场经理）",
+    ),
+    Verb(
+        LIST_VERB,
+        _flat(parse_list),
+        usage=LIST_USAGE,
+        staff_summary="违规记录：违规记录（案场经理）",
+    ),
+    Verb(
         "不计佣",
         _flat(parse_exclude),
         usage="不计佣 #编号 理由（案场经理：该客户的成交不计佣金）\n例如：不计佣 #12 甩客",
         staff_summary="不计佣：不计佣 #编号 理由（案场经理）",
+    ),
+    Verb(
+        "撞单",
+        _flat(parse_claim),
+        usage=(
+            "撞单 #编号 理由（您报备的客户成交后归属其他渠道时，在规定天数内提出）\n"
+            "例如：撞单 #12 客户11月20日由我司带看"
+        ),
+        summary="撞单申诉：撞单 #编号 理由",
+    ),
+    Verb(
+        "关联",
+        _flat(parse_link),
+        usage=(
+            "关联 #编号 #编号 配偶/父母/子女/兄弟姐妹/共同购买（案场前台或经理）\n"
+            "例如：关联 #12 #15 配偶"
+        ),
+        staff_summary="关联亲属/共同购买人：关联 #编号 #编号 关系",
+    ),
+    Verb(
+        "取消关联",
+        _flat(parse_unlink),
+        usage="取消关联 #编号 #编号（案场经理：删除错误的关联）",
+        staff_summary="取消关联：取消关联 #编号 #编号（案场经理）",
+    ),
+    Verb(
+        "裁定",
+        _flat(parse_rule),
+        usage=(
+            "裁定 #编号（案场经理：按规则裁定该成交的撞单，裁定为最终结果）\n"
+            "改判须写分销商全称和理由：裁定 #编号 改判 分销商全称 理由"
+        ),
+        staff_summary="撞单裁定：裁定 #编号（改判：裁定 #编号 改判 分销商全称 理由）（案场经理）",
     ),
 )
 

@@ -73,6 +73,7 @@ VERB_PROBLEMS: dict[tuple[str, ParseProblem], str] = {
     ("绑定", ParseProblem.BAD_NUMBER): f"邀请码格式不对，应为{INVITE_LENGTH}位字母和数字",
     ("绑定", ParseProblem.BAD_NAME): "您的姓名不对，应为1到20个字，不含数字和符号",
     ("查询", ParseProblem.BAD_NUMBER): "没有看懂要查询什么，请写页码或客户手机号",
+    ("关联", ParseProblem.BAD_TYPE): "关系应为 配偶、父母、子女、兄弟姐妹 或 共同购买",
     **{(word, ParseProblem.BAD_PHONE): DEAL_BAD_PHONE for word in DEAL_KINDS},
     **{(word, ParseProblem.BAD_NAME): DEAL_BAD_NAME for word in DEAL_KINDS},
     **{(word, ParseProblem.BAD_TIME): DEAL_BAD_DATE for word in DEAL_KINDS},

@@ -9,6 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from models.evidence import ArrivalLabel
+from models.policy.push_wording import KIND_WORDS
+from models.policy.violations import ViolationKind
+from models.violation_evidence import ViolationLabel
 
 
 def _minutes(window: timedelta) -> int:
@@ -31,3 +34,9 @@ def photo_before_arrival(window: timedelta) -> str:
         f"已收到照片。请在{minutes}分钟内登记到访（到访 #编号 手机号），照片将作为来访客户确认单"
         f"附在该到访登记上；{minutes}分钟内没有登记到访则不附。"
     )
+
+
+def photo_for_violation(violation: ViolationLabel) -> str:
+    """The photo follows a violation this manager recorded within the window (R11)."""
+    kind = KIND_WORDS[ViolationKind(violation.kind)]
+    return f"已收到照片，将作为证据附在对 {violation.distributor} 的违规记录（{kind}）上。"

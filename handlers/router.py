@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from handlers import agent, approvals, deals, replies, staff
+from handlers import agent, approvals, claims, deals, replies, staff, violations
 from handlers.commands import (
     Approve,
     Bind,
@@ -30,16 +30,22 @@ from handlers.commands import (
     Command,
     DayVisits,
     ExcludeDeal,
+    FileClaim,
     FileClients,
     Help,
+    LinkClients,
     ListPending,
+    ListViolations,
     MarkBulk,
     ParseError,
     Query,
     RecordDeal,
+    RecordViolation,
     RegisterArrival,
     Reject,
     ReportVisit,
+    RuleClaims,
+    UnlinkClients,
     VoidDeal,
 )
 from handlers.context import Inbound
@@ -83,7 +89,13 @@ ROUTES: tuple[Route, ...] = (
     Route(ChannelStats, staff.channel_stats, MANAGERS),
     Route(RecordDeal, deals.record_deal, STAFF),  # the filing's project's desk or manager
     Route(VoidDeal, deals.void_deal, MANAGERS),
+    Route(RecordViolation, violations.record_violation, MANAGERS),  # R11
+    Route(ListViolations, violations.list_violations, MANAGERS),
     Route(ExcludeDeal, deals.exclude_deal, MANAGERS),
+    Route(FileClaim, claims.file_claim, AGENTS),  # the agent's own filing (R12)
+    Route(LinkClients, claims.link_clients, STAFF),  # the filings' project's desk or manager
+    Route(UnlinkClients, claims.unlink_clients, MANAGERS),
+    Route(RuleClaims, claims.rule_claims, MANAGERS),
     Route(Help, staff.show_help, STAFF),
     Route(Help, agent.show_help, ANYONE),
 )

@@ -28,10 +28,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from models import clock
 from models.arrival_entities import Arrival
 from models.db import make_session_factory, table_of
-from models.entities import DecisionLogEntry, Staff
+from models.entities import DecisionLogEntry
 from models.evidence_entities import ArrivalPhoto, PhotoStatus
-from models.policy.evidence import PhotoOutcome, PhotoRuling, Registered, attach_ruling
+from models.policy.evidence import PhotoOutcome, PhotoRuling, Recorded, Registered, attach_ruling
 from models.privacy import mask_digits, scrub, scrub_json
+from models.violation_evidence import arrivals_of, violation_for
 
 logger = logging.getLogger(__name__)
 PHOTOS = table_of(ArrivalPhoto)
@@ -90,15 +91,6 @@ def record_photo(
         conn.execute(statement)
 
 
-def _arrivals_of(openid: str, start: datetime, end: datetime) -> Any:
-    """The arrivals a staff member (any of their posts) registered between two instants."""
-    return (
-        select(Arrival)
-        .join(Staff, Staff.id == Arrival.staff_id)
-        .where(Staff.openid == openid, Arrival.registered_at.between(start, end))
-    )
-
-
 def recent_arrival(
     engine: Engine, openid: str, at: datetime, window: timedelta
 ) -> ArrivalLabel | None:
@@ -106,7 +98,7 @@ def recent_arrival(
     one a photo sent at ``at`` joins (``models.policy.evidence.photo_arrival``)."""
     with make_session_factory(engine)() as session:
         arrival = session.scalars(
-            _arrivals_of(openid, at - window, at)
+            arrivals_of(openid, at - window, at)
             .order_by(Arrival.registered_at.desc(), Arrival.id.desc())
             .limit(1)
         ).first()
@@ -207,10 +199,15 @@ def _link_one(
     with make_session_factory(engine).begin() as session:
         arrivals = {
             a.id: a
-            for a in session.scalars(_arrivals_of(openid, sent_at - window, sent_at + window))
+            for a in session.scalars(arrivals_of(openid, sent_at - window, sent_at + window))
         }
+        violation = violation_for(session, openid, sent_at, window)
         ruling = attach_ruling(
-            sent_at, [Registered(a.id, a.registered_at) for a in arrivals.values()], window, now
+            sent_at,
+            [Registered(a.id, a.registered_at) for a in arrivals.values()],
+            window,
+            now,
+            [Recorded(violation.id, violation.recorded_at)] if violation is not None else [],
         )
         if ruling is None:
             return False  # an arrival may still come
@@ -222,7 +219,12 @@ def _link_one(
         photo = session.execute(
             update(PHOTOS)
             .where(PHOTOS.c.id == photo_id, PHOTOS.c.status == PhotoStatus.STORED)
-            .values(status=status, arrival_id=ruling.arrival_id, decided_at=now)
+            .values(
+                status=status,
+                arrival_id=ruling.arrival_id,
+                violation_id=ruling.violation_id,
+                decided_at=now,
+            )
             .returning(PHOTOS.c.sha256, PHOTOS.c.size, PHOTOS.c.media_id)
         ).first()
         if photo is None:
@@ -230,8 +232,18 @@ def _link_one(
         arrival = arrivals.get(ruling.arrival_id) if ruling.arrival_id is not None else None
         subject = f"arrival:{arrival.id}" if arrival is not None else f"photo:{photo_id}"
         facts = _link_facts(photo_id, photo, sent_at, arrival)
-        _log(session, now, subject, ruling, facts, arrival, window)
-    logger.info("photo %s %s (arrival %s)", photo_id, status, ruling.arrival_id)
+        project_id = arrival.project_id if arrival is not None else None
+        if ruling.violation_id is not None:
+            subject, project_id = f"violation:{violation.id}", violation.project_id
+            facts["violation_id"] = violation.id
+        _log(session, now, subject, ruling, facts, project_id, window)
+    logger.info(
+        "photo %s %s (arrival %s, violation %s)",
+        photo_id,
+        status,
+        ruling.arrival_id,
+        ruling.violation_id,
+    )
     return True
 
 
@@ -260,7 +272,7 @@ def _log(
     subject: str,
     ruling: PhotoRuling,
     facts: dict[str, Any],
-    arrival: Arrival | None,
+    project_id: int | None,
     window: timedelta | None = None,
 ) -> None:
     """Keep the photo's fate in the decision log (R12), its sha256 exactly as computed.
@@ -275,13 +287,13 @@ def _log(
         DecisionLogEntry(
             at=now,
             actor="scheduler",
-            action="arrival_photo",
+            action="violation_photo" if ruling.violation_id is not None else "arrival_photo",
             subject=subject,
             rule=ruling.rule,
             outcome=ruling.outcome,
             explanation=scrub(ruling.explanation(window)),
             facts={**scrub_json(facts), **({"sha256": digest} if digest else {})},
-            project_id=arrival.project_id if arrival is not None else None,
+            project_id=project_id,
             policy={"photo_window_minutes": minutes} if minutes is not None else None,
         )
     )

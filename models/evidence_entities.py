@@ -62,6 +62,7 @@ class ArrivalPhoto(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     arrival_id: Mapped[int | None] = mapped_column(Id, index=True)  # once attached
+    violation_id: Mapped[int | None] = mapped_column(Id, index=True)  # or to a violation (R11)
     decided_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
 
 

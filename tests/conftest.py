@@ -30,6 +30,7 @@ from bot.fakeapi import FakeState, FakeWeChatServer
 from bot.simulator import WeChatSimulator, flask_transport
 from models import migrate
 from models.arrival_entities import Arrival  # noqa: F401  (registers the arrivals table)
+from models.claim_entities import Claim  # noqa: F401  (registers the R10 tables)
 from models.db import Base
 from models.deal_entities import Deal  # noqa: F401  (registers the deals table)
 from models.evidence_entities import ArrivalPhoto  # noqa: F401  (registers the photos table)

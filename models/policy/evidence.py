@@ -9,6 +9,10 @@ several arrivals qualify, the desk's usual order decides: register, then photogr
 signed form, so the latest arrival registered before the photo wins; failing that, the
 first one registered after it.
 
+A manager photographs the scene of a violation (R11) after recording it with ``违规``: a
+photo goes to its sender's most recent record, so a violation the sender recorded within
+the window before the photo takes it, unless they registered an arrival later still.
+
 WeChat keeps a user's media for 3 days: a fetch that keeps failing is retried with a
 doubling wait and given up once the media has expired. Pure: times are arguments.
 """
@@ -24,6 +28,7 @@ from enum import StrEnum
 #: window's last second but stored a moment later is still seen.
 WINDOW_GRACE = timedelta(minutes=1)
 EVIDENCE_RULE = "R5"  # the confirmation of a visit; R10.2 weighs it in a claim
+VIOLATION_RULE = "R11"  # the evidence of a violation
 
 
 class PhotoOutcome(StrEnum):
@@ -43,15 +48,26 @@ class Registered:
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """A violation as the photo rule sees it: which, and when its manager recorded it."""
+
+    violation_id: int
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
 class PhotoRuling:
     """Where a photo goes, under which rule, with the decision log's words."""
 
     outcome: PhotoOutcome
     arrival_id: int | None = None
     rule: str = EVIDENCE_RULE
+    violation_id: int | None = None
 
     def explanation(self, window: timedelta | None) -> str:
         minutes = int(window.total_seconds() // 60) if window is not None else 0
+        if self.violation_id is not None:
+            return f"现场照片作为违规证据附于违规记录（同一案场经理{minutes}分钟内记录）"
         if self.outcome is PhotoOutcome.ATTACHED:
             return f"来访客户确认单照片附于到访登记（同一案场人员前后{minutes}分钟内登记）"
         if self.outcome is PhotoOutcome.UNATTACHED:
@@ -76,11 +92,44 @@ def photo_arrival(
     return min(after, key=lambda a: (a.registered_at, a.arrival_id)) if after else None
 
 
+def photo_violation(
+    photo_at: datetime,
+    arrivals: Sequence[Registered],
+    violations: Sequence[Recorded],
+    window: timedelta,
+) -> Recorded | None:
+    """The violation a photo is evidence of: the latest its sender recorded within
+    ``window`` before it, unless they registered an arrival after that violation and
+    before the photo (the sender's most recent record takes the photo).
+
+    Window 10 min. 违规 10:20, photo 10:25 -> the violation; photo 10:31 -> none (11 min);
+    违规 10:20, arrival 10:22, photo 10:25 -> the arrival's; arrival 10:20, 违规 10:22,
+    photo 10:25 -> the violation. A photo before the 违规 is not its evidence.
+    """
+    before = [v for v in violations if photo_at - window <= v.recorded_at <= photo_at]
+    if not before:
+        return None
+    latest = max(before, key=lambda v: (v.recorded_at, v.violation_id))
+    if any(latest.recorded_at < a.registered_at <= photo_at for a in arrivals):
+        return None
+    return latest
+
+
 def attach_ruling(
-    photo_at: datetime, arrivals: Sequence[Registered], window: timedelta, now: datetime
+    photo_at: datetime,
+    arrivals: Sequence[Registered],
+    window: timedelta,
+    now: datetime,
+    violations: Sequence[Recorded] = (),
 ) -> PhotoRuling | None:
-    """Attach to an arrival when one qualifies; ``UNATTACHED`` once none can any more (the
-    window closed, with ``WINDOW_GRACE``); None while an arrival may still come."""
+    """Attach to the sender's violation or arrival when one qualifies; ``UNATTACHED``
+    once none can any more (the window closed, with ``WINDOW_GRACE``); None while an
+    arrival may still come."""
+    violation = photo_violation(photo_at, arrivals, violations, window)
+    if violation is not None:
+        return PhotoRuling(
+            PhotoOutcome.ATTACHED, rule=VIOLATION_RULE, violation_id=violation.violation_id
+        )
     found = photo_arrival(photo_at, arrivals, window)
     if found is not None:
         return PhotoRuling(PhotoOutcome.ATTACHED, found.arrival_id)

@@ -63,12 +63,16 @@ class ProtectionEnd(StrEnum):
     SUPERSEDED = "superseded"  # a later protection of the same client took over
     DEALT = "dealt"  # a deal closed it (R9/R10)
     REJECTED = "rejected"  # R5: the manager rejected the arrival: a natural visit
+    TERMINATED = "terminated"  # R11: its distributor was blacklisted; ran out at that moment
 
 
 #: Closed rows that still speak for the client (R4, R8): a protection that ran out leaves
 #: its owner and end behind (a lapsed filing is nobody's, an expired visit is 公客, and
 #: the rulings say until when); one cancelled, superseded or rejected leaves nothing.
-RAN_OUT = (ProtectionEnd.LAPSED, ProtectionEnd.EXPIRED)
+#: A row ended by its distributor's blacklisting (R11) ran out at that moment (its
+#: ``ends_at`` is set to the instant before it): it protected until then, and history
+#: before it stands.
+RAN_OUT = (ProtectionEnd.LAPSED, ProtectionEnd.EXPIRED, ProtectionEnd.TERMINATED)
 
 
 class PushKind(StrEnum):
@@ -80,6 +84,8 @@ class PushKind(StrEnum):
     VISIT_END_REMINDER = "visit_end_reminder"  # R8: 7 and 1 days before the end
     VISIT_ENDED = "visit_ended"  # R8: the day after the end (公客)
     RULING = "ruling"  # an answer to someone's act (approval, ruling): at once
+    CLAIM = "claim"  # R10: a new 撞单, told to the project's managers at once
+    VIOLATION = "violation"  # R11: a manager's record of a violation, to the distributor's agents
     MORNING_DIGEST = "morning_digest"  # a manager's morning: pending approvals, today's visits
     DEAL = "deal"  # R9: a deal attributed to the agent's company, at once
     DEAL_VOIDED = "deal_voided"  # R9: that deal voided by 退定, at once

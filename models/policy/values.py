@@ -37,12 +37,16 @@ class Policy:
     bulk_extension_days: int = 45
     renewal_window_days: int = 7
     claim_window_days: int = 3
+    claim_first_filer_wins: bool = False  # R10.3 variant (渠道带客): filing time, not visit
     max_open_filings: int = 0
     expired_refile: bool = False
     visit_slack_minutes: int = 5
     filing_reminder_days: int = 1  # R4: remind N days before a filing lapses (0 = off)
     visit_reminder_days: int = 7  # R8: first reminder, N days before a visit protection ends
     visit_last_reminder_days: int = 1  # R8: the last reminder (0 = off)
+    interception_fine_yuan: int = 50_000  # R11: a first interception's fine (0 = none)
+    false_filing_damages_yuan: int = 100_000  # R11: a false filing's liquidated damages
+    refund_deadline_days: int = 3  # R11: a paid commission returned, notice day = day 1
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any] | None) -> Policy:

@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import Engine, func, select
 
 from bot.simulator import WeChatSimulator, flask_transport
-from models.entities import Client, Filing
+from models.entities import Client, Distributor, Filing
 from tests.conftest import AES_KEY, APP_ID, TOKEN
 from tests.people import Cast, Person
 
@@ -81,3 +81,24 @@ def test_one_agent_sending_the_same_client_twice_at_once_files_it_once(
     replies = race(app, [agent, agent], "报备 P1 张三 13812345678 本地 后天 10:00")
     assert sum("报备成功" in r for r in replies) == 1
     assert sum("已由贵司报备" in r for r in replies) == 1
+
+
+def test_two_managers_recording_interceptions_at_once_fine_one_and_blacklist_once(
+    app: Flask, cli: Callable[..., Any], wechat: WeChatSimulator, engine: Engine
+) -> None:
+    """R11: the distributor's row is locked, so its interceptions are counted in turn:
+    of two recorded at the same instant in two projects, one is the first (fined) and
+    the other the second (blacklisting), never two fines."""
+    cast = Cast(cli, wechat)
+    company = "甲房产经纪有限公司"
+    cast.distributor(company)
+    managers = []
+    for code, name in (("P1", "星河湾"), ("P2", "翠湖")):
+        cast.project(code, name)
+        managers.append(cast.staff(code, "manager", f"{name}经理"))
+    replies = race(app, managers, f"违规 {company} 截客 售楼处门口拦截客户")
+    assert sum("首次截客" in r for r in replies) == 1, replies
+    assert sum("列入黑名单（R11）" in r and "第2次" in r for r in replies) == 1, replies
+    with engine.connect() as conn:
+        status = conn.scalar(select(Distributor.status).where(Distributor.name == company))
+    assert status == "blacklisted"

@@ -471,6 +471,8 @@ def test_exports_canonical_verbs_and_synonyms_onto_them() -> None:
         *("绑定", "报备", "带看", "查询", "取消", "帮助", "到访", "今日", "统计"),
         *("通过", "驳回", "大宗", "待审"),  # a manager's rulings (issue 17)
         *("认筹", "认购", "签约", "退定", "不计佣"),  # deals (issue 18, R9)
+        *("撞单", "关联", "取消关联", "裁定"),  # conflict claims (issue 18, R10)
+        *("违规", "违规记录"),  # violations (issue 18, R11)
     }
     assert set(SYNONYMS.values()) <= set(VERBS)
     assert SYNONYMS["改约"] == SYNONYMS["到访报备"] == "带看"

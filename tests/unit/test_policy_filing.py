@@ -485,12 +485,16 @@ def test_default_policy_matches_the_rule_books_table():
         "bulk_extension_days": 45,
         "renewal_window_days": 7,
         "claim_window_days": 3,
+        "claim_first_filer_wins": False,
         "max_open_filings": 0,
         "expired_refile": False,
         "visit_slack_minutes": 5,
         "filing_reminder_days": 1,
         "visit_reminder_days": 7,
         "visit_last_reminder_days": 1,
+        "interception_fine_yuan": 50_000,
+        "false_filing_damages_yuan": 100_000,
+        "refund_deadline_days": 3,
     }
 
 

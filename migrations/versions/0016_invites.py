@@ -1,7 +1,7 @@
 """invites: expiring and revocable invite codes, unbound agents (issue 19 item 1, R12)
 
-Revision ID: 0015
-Revises: 0011
+Revision ID: 0016
+Revises: 0014
 Create Date: 2026-11-29 01:00:00
 
 ``invite_codes.expires_at`` (null: never; set from ``accounts.invite_expiry_days`` when
@@ -18,8 +18,8 @@ from alembic import op
 import models.db
 
 # revision identifiers, used by Alembic.
-revision: str = "0015"
-down_revision: str | Sequence[str] | None = "0011"
+revision: str = "0016"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
