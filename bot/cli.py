@@ -111,19 +111,8 @@ def distributor_add(name: str) -> None:
     """Register a company; prints an agent invite code on the last line."""
     try:
         with _session() as session:
-            _, code = accounts.add_distributor(session, name, _now())
-    except accounts.AccountError as error:
-        _fail(str(error))
-    click.echo(code)
-
-
-@distributor.command("invite")
-@click.argument("name")
-def distributor_invite(name: str) -> None:
-    """Another one-time invite code for an agent of this company."""
-    try:
-        with _session() as session:
-            code = accounts.agent_invite(session, name, _now())
+            days = _services().settings.accounts.invite_expiry_days
+            _, code = accounts.add_distributor(session, name, _now(), days)
     except accounts.AccountError as error:
         _fail(str(error))
     click.echo(code)
@@ -151,20 +140,7 @@ for _status in accounts.DISTRIBUTOR_STATUSES:
     distributor.add_command(_status_command(_status))
 
 
-staff = AppGroup("staff", help="Case-site staff.")
-
-
-@staff.command("invite")
-@click.argument("project_code")
-@click.argument("role", type=click.Choice(accounts.STAFF_ROLES))
-def staff_invite(project_code: str, role: str) -> None:
-    """Prints a one-time invite code for a front desk or manager of the project."""
-    try:
-        with _session() as session:
-            code = accounts.staff_invite(session, project_code, role, _now())
-    except accounts.AccountError as error:
-        _fail(str(error))
-    click.echo(code)
+staff = AppGroup("staff", help="Case-site staff.")  # commands: bot/cli_people.py
 
 
 audit_group = AppGroup("audit", help="The decision log's hash chain.")
@@ -261,11 +237,14 @@ def menu_push() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from bot.cli_imports import import_group
+    from bot.cli_people import agent, invite
     from bot.cli_reports import report
     from bot.simulate import simulate
     from scheduler.cli import pushes, scheduler
 
-    groups = (db, project, distributor, staff, client_group, audit_group, visits, menu, scheduler)
+    groups = [db, project, distributor, staff, agent, invite, client_group, import_group]
+    groups += [audit_group, visits, menu, scheduler]
     for group in groups:
         app.cli.add_command(group)
     app.cli.add_command(pushes)

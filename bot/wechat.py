@@ -314,6 +314,16 @@ class WeChatApi:
                 "tags/members/batchtagging", partial(self._client.tag.tag_user, tag_id, batch)
             )
 
+    def untag_users(self, tag_id: int, openids: Sequence[str]) -> None:
+        """Take the tag off (a removed staff member loses the staff menu); 50 a call."""
+        openids = list(openids)
+        for start in range(0, len(openids), TAGGING_BATCH):
+            batch = openids[start : start + TAGGING_BATCH]
+            self._call(
+                "tags/members/batchuntagging",
+                partial(self._client.tag.untag_user, tag_id, batch),
+            )
+
     def upload_image(self, data: bytes, filename: str) -> str:
         """Upload a picture as temporary media (kept 3 days by WeChat); its media_id.
 

@@ -23,7 +23,7 @@ from models.services import Services
 def bind(command: Bind, services: Services, inbound: Inbound) -> str:
     with make_session_factory(services.engine).begin() as session:
         bound = binding.bind(session, inbound.openid, command.code, command.name, inbound.now)
-    return replies.bound(bound)
+    return replies.bound(bound, services.tz)
 
 
 def file_clients(command: FileClients, services: Services, inbound: Inbound) -> str:

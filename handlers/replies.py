@@ -22,6 +22,7 @@ from models.binding import Binding
 from models.filings import FilingOutcome
 from models.policy import PROTECTING, STAFF_ROLES, FilingStatus, Policy, Role, span_words
 from models.policy.arrivals import VALID, ArrivalTimeProblem
+from models.policy.roster import InviteState
 from models.privacy import scrub
 from models.queries import FilingRow, ProjectPolicy
 from models.requests import INVITE_LENGTH, NOTE_MAX_CHARS
@@ -157,7 +158,9 @@ def _notice(kind: str, notice: timedelta) -> str:
     return f"{kind}客户须提前{span_words(notice)}"
 
 
-def bound(binding: Binding) -> str:
+def bound(binding: Binding, tz: ZoneInfo) -> str:
+    if binding.invite_state is not None:
+        return invite_refused(binding, tz)
     if binding.refusal:
         return f"绑定失败：{binding.refusal}。"
     if binding.kind == "agent":
@@ -170,6 +173,18 @@ def bound(binding: Binding) -> str:
         )
     role = "经理" if binding.role == "manager" else "前台"
     return f"绑定成功：{binding.name}，{binding.organisation} 案场{role}。"
+
+
+def invite_refused(binding: Binding, tz: ZoneInfo) -> str:
+    """An expired or revoked code (R12): said plainly, with where to get a new one, and
+    naming no company (the code's company is not the sender's business yet, R3)."""
+    if binding.invite_state == InviteState.EXPIRED and binding.expires_at is not None:
+        why = f"邀请码已过期（有效期至 {binding.expires_at.astimezone(tz):%Y-%m-%d %H:%M}）"
+    elif binding.invite_state == InviteState.EXPIRED:
+        why = "邀请码已过期"
+    else:
+        why = "邀请码已作废"
+    return f"绑定失败：{why}。请向发给您邀请码的公司或项目渠道部索取新的邀请码。"
 
 
 def unknown_project(ref: str) -> str:

@@ -10,6 +10,7 @@ import models.claim_entities  # noqa: F401  (R10: claims, their rulings, client 
 import models.deal_entities  # noqa: F401  (deal events recorded by the case site)
 import models.entities  # noqa: F401  (registers every table on Base.metadata)
 import models.evidence_entities  # noqa: F401  (staff photos attached to arrivals)
+import models.imports.entities  # noqa: F401  (the sales system's deal records, imported)
 import models.push_entities  # noqa: F401  (the outbox and the protection rows)
 import models.violation_entities  # noqa: F401  (R11 violations recorded by managers)
 from models.db import Base

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models.entities import DecisionLogEntry, Distributor, InviteCode, Project
 from models.policy import DistributorStatus, Policy
+from models.policy.roster import invite_expires_at
 from models.privacy import scrub, scrub_json
 from models.requests import INVITE_ALPHABET, INVITE_LENGTH
 
@@ -118,16 +119,21 @@ def find_project(session: Session, ref: str) -> Project:
     return project
 
 
-def _new_invite(session: Session, now: datetime, **fields: Any) -> InviteCode:
+def new_invite(session: Session, now: datetime, expiry_days: int, **fields: Any) -> InviteCode:
+    """A fresh code; it binds until ``expiry_days`` after ``now`` (0 = never, R12)."""
     code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
-    invite = InviteCode(code=code, created_at=now, **fields)
+    expires_at = invite_expires_at(now, expiry_days)
+    invite = InviteCode(code=code, created_at=now, expires_at=expires_at, **fields)
     session.add(invite)
     session.flush()
     return invite
 
 
-def add_distributor(session: Session, name: str, now: datetime) -> tuple[Distributor, str]:
-    """Register a distributor company and return it with an agent invite code."""
+def add_distributor(
+    session: Session, name: str, now: datetime, expiry_days: int = 0
+) -> tuple[Distributor, str]:
+    """Register a distributor company and return it with an agent invite code (which
+    never expires unless ``expiry_days`` says: the CLI passes the config's)."""
     name = name.strip()
     if not name:
         raise AccountError("the distributor's full name is empty")
@@ -138,7 +144,7 @@ def add_distributor(session: Session, name: str, now: datetime) -> tuple[Distrib
     )
     session.add(distributor)
     session.flush()
-    invite = _new_invite(session, now, kind="agent", distributor_id=distributor.id)
+    invite = new_invite(session, now, expiry_days, kind="agent", distributor_id=distributor.id)
     log_decision(
         session,
         now,
@@ -153,16 +159,19 @@ def add_distributor(session: Session, name: str, now: datetime) -> tuple[Distrib
     return distributor, invite.code
 
 
-def agent_invite(session: Session, name: str, now: datetime) -> str:
+def agent_invite(session: Session, name: str, now: datetime, expiry_days: int = 0) -> str:
     distributor = find_distributor(session, name)
-    return _new_invite(session, now, kind="agent", distributor_id=distributor.id).code
+    return new_invite(session, now, expiry_days, kind="agent", distributor_id=distributor.id).code
 
 
-def staff_invite(session: Session, project_ref: str, role: str, now: datetime) -> str:
+def staff_invite(
+    session: Session, project_ref: str, role: str, now: datetime, expiry_days: int = 0
+) -> str:
     if role not in STAFF_ROLES:
         raise AccountError(f"role must be one of {', '.join(STAFF_ROLES)}")
     project = find_project(session, project_ref)
-    return _new_invite(session, now, kind="staff", project_id=project.id, role=role).code
+    fields = {"kind": "staff", "project_id": project.id, "role": role}
+    return new_invite(session, now, expiry_days, **fields).code
 
 
 def find_distributor(session: Session, name: str) -> Distributor:

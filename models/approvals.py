@@ -274,7 +274,9 @@ def _tell_agent(
     the filing's distributor (an agent who moved on is not told of the old company's)."""
     openid = session.scalar(
         select(Agent.openid).where(
-            Agent.id == filing.agent_id, Agent.distributor_id == filing.distributor_id
+            Agent.id == filing.agent_id,
+            Agent.distributor_id == filing.distributor_id,
+            Agent.unbound_at.is_(None),
         )
     )
     if openid is None:

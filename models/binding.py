@@ -27,6 +27,9 @@ from models.policy import (
     decide_binding,
 )
 from models.policy.access import AGENT_INVITE
+from models.policy.push_wording import INVITE_STATE_WORDS
+from models.policy.roster import RULE as ROSTER_RULE
+from models.policy.roster import InviteState, invite_state
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class Binding:
     role: str | None = None
     previous: str | None = None  # a rebinding agent's former distributor (R12)
     refusal: str | None = None  # why the binding was refused; nothing was bound
+    invite_state: InviteState | None = None  # the code had expired or was revoked
+    expires_at: datetime | None = None  # an expired code's end
 
 
 def bind(session: Session, openid: str, code: str, name: str, now: datetime) -> Binding:
@@ -49,13 +54,15 @@ def bind(session: Session, openid: str, code: str, name: str, now: datetime) -> 
     invite = session.scalar(
         select(InviteCode).where(InviteCode.code == code.upper()).with_for_update()
     )
-    if invite is None or invite.used_at is not None:
+    if invite is None:
         raise InvalidInvite()
+    state = _check_open(session, invite, openid, now)
+    if state is not None:
+        return Binding(invite.kind, name, "", invite_state=state, expires_at=invite.expires_at)
     agent = session.scalar(select(Agent).where(Agent.openid == openid))
     is_staff = session.scalar(select(Staff.id).where(Staff.openid == openid).limit(1))
-    facts = BindingFacts(
-        invite.kind, invite.distributor_id, agent.distributor_id if agent else None, bool(is_staff)
-    )
+    bound_to = agent.distributor_id if agent and agent.unbound_at is None else None
+    facts = BindingFacts(invite.kind, invite.distributor_id, bound_to, bool(is_staff))
     ruling = decide_binding(facts)
     if not binding_stands(ruling):
         actor = f"agent:{agent.id}" if agent else f"openid:{openid}"
@@ -75,6 +82,25 @@ def bind(session: Session, openid: str, code: str, name: str, now: datetime) -> 
     if invite.kind == AGENT_INVITE:
         return _bind_agent(session, agent, openid, invite, name, ruling, now)
     return _bind_staff(session, openid, invite, name, now)
+
+
+def _check_open(
+    session: Session, invite: InviteCode, openid: str, now: datetime
+) -> InviteState | None:
+    """None when the code binds. A used code is simply invalid; an expired or revoked
+    one is refused saying so, and the refusal is a decision (R12: who tried which code,
+    when, why not), kept: the refusal is a reply, not a rollback."""
+    state = invite_state(invite.used_at, invite.revoked_at, invite.expires_at, now)
+    if state is InviteState.OPEN:
+        return None
+    if state is InviteState.USED:
+        raise InvalidInvite()
+    log_decision(
+        session, now, f"openid:{openid}", "bind_refused", f"invite:{invite.id}", ROSTER_RULE,
+        state.value, f"邀请码 {invite.code} {INVITE_STATE_WORDS[state]}",
+        {"state": state.value, "expires_at": invite.expires_at and invite.expires_at.isoformat()},
+    )  # fmt: skip
+    return state
 
 
 def _bind_agent(
@@ -98,6 +124,7 @@ def _bind_agent(
     previous = session.get(Distributor, agent.distributor_id)
     assert previous is not None
     agent.name, agent.distributor_id, agent.bound_at = name, distributor.id, now
+    agent.unbound_at = None  # one identity per openid: an unbound agent binds again
     if ruling.reason is not Reason.REBOUND:
         return Binding("agent", name, distributor.name)
     log_decision(

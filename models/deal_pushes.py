@@ -82,7 +82,9 @@ def _agent(session: Session, deal: Deal) -> tuple[str, int | None] | None:
         return None
     openid = session.scalar(
         select(Agent.openid).where(
-            Agent.id == row.agent_id, Agent.distributor_id == deal.distributor_id
+            Agent.id == row.agent_id,
+            Agent.distributor_id == deal.distributor_id,
+            Agent.unbound_at.is_(None),  # an unbound agent is told nothing more (R12)
         )
     )
     return None if openid is None else (openid, row.filing_id)

@@ -61,23 +61,30 @@ class Distributor(Base):
 
 
 class InviteCode(Base):
-    """A one-time code that binds a WeChat user as an agent or as staff."""
+    """A one-time code that binds a WeChat user as an agent or as staff, until it expires
+    or is revoked (``models.policy.invites``)."""
 
     __tablename__ = "invite_codes"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     kind: Mapped[str] = mapped_column(String(8))  # agent | staff
-    distributor_id: Mapped[int | None] = mapped_column(ForeignKey("distributors.id"))
+    distributor_id: Mapped[int | None] = mapped_column(ForeignKey("distributors.id"), index=True)
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
     role: Mapped[str | None] = mapped_column(String(16))  # frontdesk | manager
     created_at: Mapped[datetime] = mapped_column(AwareDateTime)
     used_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
     used_by: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(AwareDateTime)  # None: never
+    revoked_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
 
 
 class Agent(Base):
-    """A distributor's agent, known by the openid they message from."""
+    """A distributor's agent, known by the openid they message from.
+
+    An unbound agent (``unbound_at`` set by the channel team) keeps the row, which its
+    filings and protections name, but is no agent: every lookup by openid skips it, until
+    the same user binds again with a new code (one identity per openid)."""
 
     __tablename__ = "agents"
 
@@ -86,6 +93,7 @@ class Agent(Base):
     name: Mapped[str] = mapped_column(String(50))
     distributor_id: Mapped[int] = mapped_column(ForeignKey("distributors.id"), index=True)
     bound_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    unbound_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
 
 
 class Staff(Base):

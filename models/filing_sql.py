@@ -94,7 +94,7 @@ READ_CONTEXT = (
             ),
         )
     )
-    .where(AGENTS.c.openid == _param("openid"))
+    .where(AGENTS.c.openid == _param("openid"), AGENTS.c.unbound_at.is_(None))
 )
 
 COUNT_OPEN = select(func.count()).where(

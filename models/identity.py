@@ -55,7 +55,9 @@ def identify(engine: Engine, openid: str) -> Identity:
     """Two indexed lookups by openid (agents.openid is unique, staff.openid indexed)."""
     with engine.connect() as conn:
         agent = conn.execute(
-            select(Agent.id, Agent.distributor_id).where(Agent.openid == openid)
+            select(Agent.id, Agent.distributor_id).where(
+                Agent.openid == openid, Agent.unbound_at.is_(None)  # unbound: no agent (R12)
+            )
         ).first()
         posts = conn.execute(
             select(Staff.id, Staff.project_id, Staff.role, Staff.name)

@@ -5,7 +5,7 @@ the rest: a visit protection started from a filing's approved arrival (the staff
 approval calls ``start_visit``), the filing row ended when the agent cancels, and the
 scans of the reminder and end jobs. Pushes go to the protection's agent only while that
 agent is still bound to the protection's distributor: ``ProtectionRow.openid`` is None
-for an agent who has since bound elsewhere.
+for an agent who has since bound elsewhere or was unbound by the channel team.
 """
 
 from __future__ import annotations
@@ -213,6 +213,7 @@ def _rows_query() -> Any:
             and_(
                 Agent.id == Protection.agent_id,
                 Agent.distributor_id == Protection.distributor_id,
+                Agent.unbound_at.is_(None),  # an unbound agent is told nothing more (R12)
             ),
         )
         .where(Protection.ended_reason.is_(None), ~_live_deal.exists())

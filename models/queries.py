@@ -45,7 +45,9 @@ def agent_filings(
     """
     with engine.connect() as conn:
         agent = conn.execute(
-            select(Agent.id, Agent.distributor_id).where(Agent.openid == openid)
+            select(Agent.id, Agent.distributor_id).where(
+                Agent.openid == openid, Agent.unbound_at.is_(None)
+            )
         ).first()
         if agent is None:
             return None

@@ -203,6 +203,16 @@ class StaffSettings(BaseModel):
     late_registration_hours: OffOrCount = 24
 
 
+class AccountsSettings(BaseModel):
+    """Invite codes (issue 19): how long a code handed out binds."""
+
+    model_config = SECTION
+
+    # an invite code (agent's or staff's) binds for this many days after it is made;
+    # 0 = never expires. Fixed on the code when made (``models.policy.roster``).
+    invite_expiry_days: OffOrCount = 7
+
+
 # Keyword names WeChat no longer shows since May 2023: a template may not rely on them.
 RETIRED_TEMPLATE_KEYWORDS = frozenset({"first", "remark"})
 
@@ -359,6 +369,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = SchedulerSettings()
     pushes: PushSettings = PushSettings()
     staff: StaffSettings = StaffSettings()
+    accounts: AccountsSettings = AccountsSettings()
     menu: MenuSettings = MenuSettings()
     evidence: EvidenceSettings = EvidenceSettings()
     reports: ReportSettings = ReportSettings()

@@ -35,7 +35,9 @@ class FilingAction:
 
 
 def _agent(session: Session, openid: str) -> Agent:
-    agent = session.scalar(select(Agent).where(Agent.openid == openid))
+    agent = session.scalar(
+        select(Agent).where(Agent.openid == openid, Agent.unbound_at.is_(None))
+    )
     if agent is None:
         raise NotBound("agent")
     return agent

@@ -34,6 +34,7 @@ from models.claim_entities import Claim  # noqa: F401  (registers the R10 tables
 from models.db import Base
 from models.deal_entities import Deal  # noqa: F401  (registers the deals table)
 from models.evidence_entities import ArrivalPhoto  # noqa: F401  (registers the photos table)
+from models.imports.entities import SalesRecord  # noqa: F401  (registers the sales records)
 from models.push_entities import Push  # noqa: F401  (registers the outbox tables)
 
 PG_SERVER = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")

@@ -218,6 +218,20 @@ def _register_tags(app: Flask, state: FakeState) -> None:
             state.tag_batches.append(list(openids))
         return _ok()
 
+    @app.post("/cgi-bin/tags/members/batchuntagging")
+    def tags_batchuntagging() -> Response:
+        data = json_body() or {}
+        openids = data.get("openid_list") or []
+        with state.lock:
+            tag = state.tags.get(int(data.get("tagid") or 0))
+            if tag is None:
+                return _error(45159, "invalid tag id")
+            if not openids or len(openids) > 50:
+                return _error(40032, "invalid openid list size")
+            tag["openids"].difference_update(openids)
+            state.untag_batches.append(list(openids))
+        return _ok()
+
 
 def _register_users_and_media(app: Flask, state: FakeState) -> None:
     """A user's follow state and tags; a media upload and download."""

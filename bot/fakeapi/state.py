@@ -49,6 +49,7 @@ class FakeState:
             self.menus: dict[str, Any] = {"menu": None, "conditional": []}
             self.tags: dict[int, dict[str, Any]] = {}
             self.tag_batches: list[list[str]] = []  # each batchtagging call's openids
+            self.untag_batches: list[list[str]] = []  # each batchuntagging call's openids
             self.unfollowed: set[str] = set()
             self._token: str | None = None
             self._failures: dict[str, list[Failure]] = {}

@@ -90,6 +90,7 @@ class PushKind(StrEnum):
     DEAL = "deal"  # R9: a deal attributed to the agent's company, at once
     DEAL_VOIDED = "deal_voided"  # R9: that deal voided by 退定, at once
     STAFF_TAG = "staff_tag"  # not a message: the sender tags a bound staff member (their menu)
+    ROSTER = "roster"  # the channel team changed an agent's binding or filings (R12): at once
     STAFF_CHART = "staff_chart"  # a manager's 统计: the week's funnel chart, as an image
 
 

@@ -233,6 +233,20 @@ def test_ensure_tag_is_idempotent_and_tags_users_in_batches(fake, gateway):
     assert fake.state.tags[tag_id]["openids"] == set(openids)
 
 
+def test_untagging_takes_the_tag_off_in_batches_and_an_invalid_tag_is_not_retryable(
+    fake, gateway
+):
+    tag_id = gateway.ensure_tag("案场人员")
+    openids = [f"o_{n}" for n in range(120)]
+    gateway.tag_users(tag_id, openids)
+    gateway.untag_users(tag_id, openids[:110])
+    assert fake.state.tags[tag_id]["openids"] == set(openids[110:])
+    assert [len(batch) for batch in fake.state.untag_batches] == [50, 50, 10]
+    with pytest.raises(DeliveryError) as caught:
+        gateway.untag_users(999999, ["o_1"])
+    assert caught.value.errcode == 45159 and not caught.value.retryable
+
+
 def test_menus_and_media(fake, gateway):
     button = {"type": "click", "name": "我的报备", "key": "MY_FILINGS"}
     gateway.create_menu({"button": [button]})
