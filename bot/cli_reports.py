@@ -20,8 +20,12 @@ from flask.cli import AppGroup
 from models import clock
 from models.accounts import AccountError, find_project
 from models.db import make_session_factory
+from models.policy import Policy
+from models.policy.commission import Month
 from models.policy.funnel import this_week
 from models.reports import claims as claims_report
+from models.reports import commission as commission_report
+from models.reports import commission_sheets
 from models.reports import ending as ending_report
 from models.reports import funnel as funnel_report
 from models.reports.chart import chinese_font, render_png
@@ -119,6 +123,29 @@ def ending(project_code: str, days: int, outs: tuple[Path, ...]) -> None:
         rows = ending_report.ending_rows(conn, project_id, now, until)
     today = now.astimezone(services.tz).date()
     _emit(ending_report.ending_report(rows, today, services.tz), outs)
+
+
+@report.command("commission")
+@click.argument("project_code")
+@click.option("--month", required=True, help="the 网签 month M, YYYY-MM (reported in M+1)")
+@OUT
+def commission(project_code: str, month: str, outs: tuple[Path, ...]) -> None:
+    """R9: per distributor, the contracts signed (网签) in the month at their rate, fines
+    deducted; the contracts not paid and why; every disagreement of the three sources."""
+    services = _services()
+    try:
+        asked = Month.parse(month)
+    except ValueError as error:
+        _fail(str(error))
+    with make_session_factory(services.engine).begin() as session:
+        try:
+            project = find_project(session, project_code)
+        except AccountError as error:
+            _fail(str(error))
+        policy = Policy.from_stored(project.policy)
+        found = commission_report.commission_of(session, project.id, asked, services.tz, policy)
+        commission_report.log_commission(session, project.id, found, clock.now(services.tz))
+    _emit(commission_sheets.commission_report(found, services.tz), outs)
 
 
 @report.command("claims")

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 
 from models.policy.values import Policy
 
@@ -55,6 +56,43 @@ class Month:
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
+
+
+class Reason(StrEnum):
+    """Why a contract of the month earns no commission (each names its rule)."""
+
+    EXCLUDED = "excluded"  # R9: a manager's 不计佣 (甩客, 藏客 ...), with their reason
+    WITHHELD = "withheld"  # R11: a false filing of the client withholds its commission
+    MISMATCH = "mismatch"  # R9: the filing, the registration and the sales record disagree
+
+
+RULE_OF: dict[Reason, str] = {
+    Reason.EXCLUDED: "R9",
+    Reason.WITHHELD: "R11",
+    Reason.MISMATCH: "R9",
+}
+
+
+@dataclass(frozen=True)
+class NotPaid:
+    """One reason a contract is not paid; ``detail`` is the manager's typed reason."""
+
+    reason: Reason
+    detail: str = ""
+
+
+def not_paid(excluded: str | None, withheld: bool, disagreements: int) -> tuple[NotPaid, ...]:
+    """Why a contract of the month earns nothing, every reason (none: it is paid). A
+    manager's exclusion (R9, with their reason), a false filing's withholding (R11) and a
+    disagreement of the three sources (R9) each stop the payment on their own."""
+    reasons = []
+    if excluded is not None:
+        reasons.append(NotPaid(Reason.EXCLUDED, excluded))
+    if withheld:
+        reasons.append(NotPaid(Reason.WITHHELD))
+    if disagreements:
+        reasons.append(NotPaid(Reason.MISMATCH))
+    return tuple(reasons)
 
 
 @dataclass(frozen=True)

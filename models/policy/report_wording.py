@@ -55,6 +55,50 @@ def numbered(index: int) -> str:
     """A distributor's label on a chart drawn without a Chinese font: D1, D2 ..."""
     return f"D{index}"
 
+
+COMMISSION_SHEET = "佣金汇总"
+COMMISSION_HEADERS = (
+    "分销商", "网签套数", "总价合计", "佣金比例", "佣金", "罚款", "应付佣金",
+)  # fmt: skip
+PAID_SHEET = "计佣明细"
+PAID_HEADERS = (
+    "分销商", "报备编号", "客户", "手机", "网签日期", "总价", "佣金比例", "佣金",
+)  # fmt: skip
+NOT_PAID_SHEET = "不计佣"
+NOT_PAID_HEADERS = ("分销商", "报备编号", "客户", "手机", "网签日期", "总价", "原因")
+MISMATCH_SHEET = "信息核对"
+MISMATCH_HEADERS = (
+    "分销商", "报备编号", "客户", "手机", "不一致项", "微信报备", "前台登记", "销售系统",
+)  # fmt: skip
+NOT_PAID: dict[str, str] = {
+    "excluded": "案场经理不计佣",
+    "withheld": "违约报备，该客户佣金不予结算",
+    "mismatch": "报备、前台登记与销售系统信息不一致（见「信息核对」）",
+}
+MISMATCH_FIELDS: dict[str, str] = {
+    "name": "客户姓名",
+    "phone": "手机号",
+    "channel": "来源渠道",
+    "price": "成交总价",
+    "date": "网签日期",
+    "no_filing": "无微信报备",
+    "no_registration": "无前台到访登记",
+    "no_sales_record": "销售系统无成交记录",
+    "no_price": "无成交总价",
+}
+
+
+def not_paid(reason: str, rule: str, detail: str) -> str:
+    """``案场经理不计佣：甩客（R9）``."""
+    said = NOT_PAID[reason]
+    return f"{said}：{detail}（{rule}）" if detail else f"{said}（{rule}）"
+
+
+def commission_summary(month: str, reported_in: str, lines: int, due: str) -> str:
+    """The decision log's one-line account of a commission report."""
+    return f"{month} 网签，{reported_in} 结算：{lines} 家分销商，应付合计 {due} 元"
+
+
 NOBODY = "无（不归属任何分销商）"
 CLAIMS_SHEET = "未结撞单"
 CLAIMS_HEADERS = (

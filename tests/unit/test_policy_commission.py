@@ -12,7 +12,10 @@ from models.policy.commission import (
     Contract,
     DistributorCommission,
     Month,
+    NotPaid,
+    Reason,
     commission,
+    not_paid,
     percent,
     rate_bp,
     settle,
@@ -117,3 +120,11 @@ def test_a_contract_without_a_price_takes_the_sales_records_and_none_on_either_s
     assert [m.field for m in mismatches(agreeing(price_yuan=None, sales=no_price))] == [
         Field.NO_PRICE
     ]
+
+
+def test_an_exclusion_a_withholding_and_a_disagreement_each_stop_the_payment() -> None:
+    assert not_paid(None, False, 0) == ()
+    assert not_paid("甩客", True, 2) == (
+        NotPaid(Reason.EXCLUDED, "甩客"), NotPaid(Reason.WITHHELD), NotPaid(Reason.MISMATCH),
+    )  # fmt: skip
+    assert not_paid("", False, 0) == (NotPaid(Reason.EXCLUDED, ""),)
