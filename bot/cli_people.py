@@ -18,8 +18,8 @@ from flask.cli import AppGroup
 from bot.cli import _fail, _now, _services, _session, distributor, staff
 from bot.wechat import DeliveryError, shared_api
 from models import accounts, invites, roster, staff_roster
-from models.policy.push_wording import INVITE_STATE_WORDS
 from models.policy.roster import mask_openid
+from models.policy.roster_wording import INVITE_STATE_WORDS
 
 invite = AppGroup("invite", help="Invite codes: revoke one.")
 agent = AppGroup("agent", help="A distributor's agents: unbind, hand over open filings.")

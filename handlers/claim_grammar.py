@@ -17,38 +17,23 @@ from handlers.commands import (
     RuleClaims,
     UnlinkClients,
 )
-from handlers.fields import Taken, Tokens, field_error, take_note, take_number
+from handlers.fields import Tokens, field_error, numbered, numbered_with_reason, required_note
 
 #: R10.4's relations, as staff type them.
 RELATIONS = ("配偶", "父母", "子女", "兄弟姐妹", "共同购买")
 
 
-def _number(args: Tokens, start: int, verb: str) -> Taken[int] | ParseError:
-    if start >= len(args):
-        return ParseError(ParseProblem.MISSING_FIELDS, verb=verb)
-    number = take_number(args, start)
-    return number if number is not None else field_error(ParseProblem.BAD_NUMBER, verb, args[start])
-
-
-def _reason(tokens: Tokens, verb: str) -> str | ParseError:
-    reason = take_note(" ".join(tokens), verb)
-    return ParseError(ParseProblem.MISSING_FIELDS, verb=verb) if reason is None else reason
-
-
 def parse_claim(args: Tokens, now: datetime) -> FileClaim | ParseError:
     """``撞单 #<编号> <理由>``: the reason is required (the manager weighs it)."""
-    number = _number(args, 0, "撞单")
-    if isinstance(number, ParseError):
-        return number
-    reason = _reason(args[number.used :], "撞单")
-    return reason if isinstance(reason, ParseError) else FileClaim(number.value, reason)
+    taken = numbered_with_reason(args, "撞单")
+    return taken if isinstance(taken, ParseError) else FileClaim(*taken)
 
 
 def _two_numbers(args: Tokens, verb: str) -> tuple[int, int, Tokens] | ParseError:
-    first = _number(args, 0, verb)
+    first = numbered(args, verb)
     if isinstance(first, ParseError):
         return first
-    second = _number(args, first.used, verb)
+    second = numbered(args, verb, first.used)
     if isinstance(second, ParseError):
         return second
     return first.value, second.value, args[first.used + second.used :]
@@ -80,7 +65,7 @@ def parse_unlink(args: Tokens, now: datetime) -> UnlinkClients | ParseError:
 
 def parse_rule(args: Tokens, now: datetime) -> RuleClaims | ParseError:
     """``裁定 #<编号>`` or ``裁定 #<编号> 改判 <分销商全称> <理由>`` (R10.5 needs both)."""
-    number = _number(args, 0, "裁定")
+    number = numbered(args, "裁定")
     if isinstance(number, ParseError):
         return number
     rest = args[number.used :]
@@ -88,7 +73,7 @@ def parse_rule(args: Tokens, now: datetime) -> RuleClaims | ParseError:
         return RuleClaims(number.value)
     if rest[0] != "改判" or len(rest) < 3:
         return ParseError(ParseProblem.MISSING_FIELDS, verb="裁定")
-    reason = _reason(rest[2:], "裁定")
+    reason = required_note(rest[2:], "裁定")
     if isinstance(reason, ParseError):
         return reason
     return RuleClaims(number.value, rest[1], reason)

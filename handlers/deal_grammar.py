@@ -37,7 +37,7 @@ from handlers.fields import (
     field_error,
     looks_like_phone,
     numbered,
-    take_note,
+    numbered_with_reason,
     take_phone_digits,
 )
 from handlers.timeparse import BadTime, take_time
@@ -198,21 +198,11 @@ def deal_parser(verb: str) -> DealParser:
 
 def parse_void(args: Tokens, now: datetime) -> VoidDeal | ParseError:
     """``退定 #<编号> <理由>``: the reason is required."""
-    number = numbered(args, "退定")
-    if isinstance(number, ParseError):
-        return number
-    reason = take_note(" ".join(args[number.used :]), "退定")
-    if reason is None:
-        return ParseError(ParseProblem.MISSING_FIELDS, verb="退定")
-    return reason if isinstance(reason, ParseError) else VoidDeal(number.value, reason)
+    taken = numbered_with_reason(args, "退定")
+    return taken if isinstance(taken, ParseError) else VoidDeal(*taken)
 
 
 def parse_exclude(args: Tokens, now: datetime) -> ExcludeDeal | ParseError:
     """``不计佣 #<编号> <理由>``: the reason (甩客, 藏客 …) is required."""
-    number = numbered(args, "不计佣")
-    if isinstance(number, ParseError):
-        return number
-    reason = take_note(" ".join(args[number.used :]), "不计佣")
-    if reason is None:
-        return ParseError(ParseProblem.MISSING_FIELDS, verb="不计佣")
-    return reason if isinstance(reason, ParseError) else ExcludeDeal(number.value, reason)
+    taken = numbered_with_reason(args, "不计佣")
+    return taken if isinstance(taken, ParseError) else ExcludeDeal(*taken)

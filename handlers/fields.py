@@ -121,12 +121,14 @@ def take_number(tokens: Sequence[str], start: int) -> Taken[int] | None:
     return Taken(int(match.group(1)), used)
 
 
-def numbered(args: Sequence[str], verb: str) -> Taken[int] | ParseError:
-    """The filing number a staff command starts with (``#12``, ``12``)."""
-    if not args:
+def numbered(args: Sequence[str], verb: str, start: int = 0) -> Taken[int] | ParseError:
+    """The filing number at ``start`` (``#12``, ``12``): a staff command starts with one."""
+    if start >= len(args):
         return ParseError(ParseProblem.MISSING_FIELDS, verb=verb)
-    number = take_number(args, 0)
-    return number if number is not None else field_error(ParseProblem.BAD_NUMBER, verb, args[0])
+    number = take_number(args, start)
+    if number is None:
+        return field_error(ParseProblem.BAD_NUMBER, verb, args[start])
+    return number
 
 
 def check_name(typed: str, verb: str) -> str | ParseError:
@@ -150,6 +152,22 @@ def take_note(typed: str, verb: str) -> str | ParseError | None:
     if len(note) > NOTE_MAX_CHARS:
         return ParseError(ParseProblem.NOTE_TOO_LONG, verb=verb)
     return note or None
+
+
+def required_note(tokens: Sequence[str], verb: str) -> str | ParseError:
+    """A reason the command cannot go without (the agent, the manager or the log is told
+    why): none typed is MISSING_FIELDS, so the reply shows the verb's usage."""
+    note = take_note(" ".join(tokens), verb)
+    return ParseError(ParseProblem.MISSING_FIELDS, verb=verb) if note is None else note
+
+
+def numbered_with_reason(args: Sequence[str], verb: str) -> tuple[int, str] | ParseError:
+    """``<verb> #<编号> <理由>`` (驳回, 退定, 不计佣, 撞单): a number, then the reason."""
+    number = numbered(args, verb)
+    if isinstance(number, ParseError):
+        return number
+    reason = required_note(args[number.used :], verb)
+    return reason if isinstance(reason, ParseError) else (number.value, reason)
 
 
 def looks_like_phone(token: str) -> bool:

@@ -46,8 +46,9 @@ from handlers.fields import (
     field_error,
     looks_like_phone,
     numbered,
+    numbered_with_reason,
+    required_note,
     safe_detail,
-    take_note,
     take_number,
     take_phone_digits,
     take_phone_mask,
@@ -295,21 +296,14 @@ def _parse_approve(args: Tokens, now: datetime) -> Approve | ParseError:
         return Approve(number.value)
     if rest[0] != "例外" or len(rest) < 2:
         return ParseError(ParseProblem.MISSING_FIELDS, verb="通过")
-    reason = take_note(" ".join(rest[1:]), "通过")
-    if reason is None:
-        return ParseError(ParseProblem.MISSING_FIELDS, verb="通过")
+    reason = required_note(rest[1:], "通过")
     return reason if isinstance(reason, ParseError) else Approve(number.value, reason)
 
 
 def _parse_reject(args: Tokens, now: datetime) -> Reject | ParseError:
     """``驳回 #<编号> <理由>``: the agent is told why, so the reason is required."""
-    number = numbered(args, "驳回")
-    if isinstance(number, ParseError):
-        return number
-    reason = take_note(" ".join(args[number.used :]), "驳回")
-    if reason is None:
-        return ParseError(ParseProblem.MISSING_FIELDS, verb="驳回")
-    return reason if isinstance(reason, ParseError) else Reject(number.value, reason)
+    taken = numbered_with_reason(args, "驳回")
+    return taken if isinstance(taken, ParseError) else Reject(*taken)
 
 
 def _parse_bulk(args: Tokens, now: datetime) -> MarkBulk | ParseError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from models.evidence import ArrivalLabel
-from models.policy.push_wording import KIND_WORDS
+from models.policy.violation_wording import KIND_WORDS
 from models.policy.violations import ViolationKind
 from models.violation_evidence import ViolationLabel
 

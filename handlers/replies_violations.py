@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from models.policy.push_wording import KIND_WORDS, violation_explanation, yuan
+from models.policy.violation_wording import KIND_WORDS, violation_explanation, yuan
 from models.policy.violations import ViolationKind
 from models.privacy import scrub
 from models.violation_list import ViolationRow

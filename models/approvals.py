@@ -76,7 +76,14 @@ def _arrival_facts(session: Session, arrival: Arrival, filing: Filing) -> decide
         arrival.proposed, arrival.proposed_rule, arrival.explanation, arrival.arrived_at,
         current.ends_at if held and current else None,
         visited=filing.status == rules.FilingStatus.VISITED,
+        cooperation_stopped=_blacklisted(session, filing.distributor_id),
     )  # fmt: skip
+
+
+def _blacklisted(session: Session, distributor_id: int) -> bool:
+    """R11: a distributor whose cooperation stopped is granted no new protection."""
+    distributor = session.get(Distributor, distributor_id)
+    return distributor is not None and distributor.status == rules.DistributorStatus.BLACKLISTED
 
 
 def _find(

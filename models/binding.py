@@ -27,9 +27,9 @@ from models.policy import (
     decide_binding,
 )
 from models.policy.access import AGENT_INVITE
-from models.policy.push_wording import INVITE_STATE_WORDS
 from models.policy.roster import RULE as ROSTER_RULE
 from models.policy.roster import InviteState, invite_state
+from models.policy.roster_wording import INVITE_STATE_WORDS
 
 
 @dataclass(frozen=True)

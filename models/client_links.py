@@ -55,10 +55,7 @@ def link(
             return found
         (a, b), post = found
         names = (a.client_name, b.client_name)
-        low, high = sorted((a.client_id or 0, b.client_id or 0))
-        existing = session.scalar(
-            select(ClientLink).where(ClientLink.client_a == low, ClientLink.client_b == high)
-        )
+        low, high, existing = _link_of(session, a, b)
         if existing is not None:
             return LinkOutcome(Result.ALREADY, (first, second), names, existing.relation)
         session.add(ClientLink(
@@ -84,10 +81,7 @@ def unlink(
             return found
         (a, b), post = found
         names = (a.client_name, b.client_name)
-        low, high = sorted((a.client_id or 0, b.client_id or 0))
-        existing = session.scalar(
-            select(ClientLink).where(ClientLink.client_a == low, ClientLink.client_b == high)
-        )
+        low, high, existing = _link_of(session, a, b)
         if existing is None:
             return LinkOutcome(Result.NOT_LINKED, (first, second), names)
         session.delete(existing)
@@ -118,3 +112,12 @@ def _pair(
     if a.client_id == b.client_id:
         return LinkOutcome(Result.SAME_CLIENT, numbers, (a.client_name, b.client_name))
     return (a, b), post
+
+
+def _link_of(session: Session, a: Filing, b: Filing) -> tuple[int, int, ClientLink | None]:
+    """The two clients in the order a link stores them (lower id first), and their link."""
+    low, high = sorted((a.client_id or 0, b.client_id or 0))
+    existing = session.scalar(
+        select(ClientLink).where(ClientLink.client_a == low, ClientLink.client_b == high)
+    )
+    return low, high, existing

@@ -23,8 +23,8 @@ from models import outbox
 from models.accounts import AccountError, find_distributor, log_decision
 from models.entities import Agent, Client, Filing, Project
 from models.policy import REMINDER_KINDS, FilingStatus, ProtectionEnd, PushKind
-from models.policy.push_wording import UNBOUND_TEXT, HandedOver, handover_message
 from models.policy.roster import AgentFacts, decide_reassign, decide_unbind
+from models.policy.roster_wording import UNBOUND_TEXT, HandedOver, handover_message
 from models.push_entities import Protection, Push, PushStatus
 
 #: Why an unbound agent's waiting reminders were not sent; a handover sends them on.

@@ -28,7 +28,7 @@ from models.db import make_session_factory
 from models.entities import Agent, DecisionLogEntry, Distributor, Filing, Project
 from models.identity import Identity, StaffPost
 from models.names import normalise_name
-from models.policy import push_wording as words
+from models.policy import violation_wording as words
 from models.policy.violations import ViolationKind, ViolationRuling, rule_violation
 from models.policy.violations import ViolationOutcome as Decided
 from models.push_entities import Push

@@ -204,8 +204,8 @@ def _register_tags(app: Flask, state: FakeState) -> None:
             ]
         return jsonify({"tags": tags})
 
-    @app.post("/cgi-bin/tags/members/batchtagging")
-    def tags_batchtagging() -> Response:
+    def change_members(tagging: bool) -> Response:
+        """Batch (un)tagging: the same checks and limits as WeChat's, then the change."""
         data = json_body() or {}
         openids = data.get("openid_list") or []
         with state.lock:
@@ -214,23 +214,21 @@ def _register_tags(app: Flask, state: FakeState) -> None:
                 return _error(45159, "invalid tag id")
             if not openids or len(openids) > 50:
                 return _error(40032, "invalid openid list size")
-            tag["openids"].update(openids)
-            state.tag_batches.append(list(openids))
+            if tagging:
+                tag["openids"].update(openids)
+                state.tag_batches.append(list(openids))
+            else:
+                tag["openids"].difference_update(openids)
+                state.untag_batches.append(list(openids))
         return _ok()
+
+    @app.post("/cgi-bin/tags/members/batchtagging")
+    def tags_batchtagging() -> Response:
+        return change_members(tagging=True)
 
     @app.post("/cgi-bin/tags/members/batchuntagging")
     def tags_batchuntagging() -> Response:
-        data = json_body() or {}
-        openids = data.get("openid_list") or []
-        with state.lock:
-            tag = state.tags.get(int(data.get("tagid") or 0))
-            if tag is None:
-                return _error(45159, "invalid tag id")
-            if not openids or len(openids) > 50:
-                return _error(40032, "invalid openid list size")
-            tag["openids"].difference_update(openids)
-            state.untag_batches.append(list(openids))
-        return _ok()
+        return change_members(tagging=False)
 
 
 def _register_users_and_media(app: Flask, state: FakeState) -> None:

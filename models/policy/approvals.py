@@ -31,6 +31,7 @@ from models.policy.wording import day_words as _day
 
 VALID, NATURAL = "valid", "natural"  # the ProposedRuling values an arrival stores
 EXPIRED_WORDS = "到访保护期已结束，客户已转为案场公客"
+STOPPED_WORDS = "该分销商已停止合作并列入黑名单（R11）"
 
 
 class Outcome(StrEnum):
@@ -105,6 +106,7 @@ class ArrivalFacts:
     arrived_at: datetime
     protected_until: datetime | None = None
     visited: bool = False
+    cooperation_stopped: bool = False  # the filing's distributor is blacklisted (R11)
 
 
 def decide_revisit(
@@ -128,7 +130,11 @@ def decide_approval(
     A natural proposal is approved only as an exception to R2's notice (the seed's
     原则上), with the manager's reason; natural under R3/R4/R8 (known, lapsed, 公客) is
     no rule a manager may waive here: they reject it (or, for R10.5, rule on a claim).
+    An arrival still pending when its distributor was blacklisted (R11) starts nothing:
+    cooperation has stopped, so no new protection is granted; the manager rejects it.
     """
+    if facts.cooperation_stopped:
+        return StaffRuling(Outcome.NO_EXCEPTION, "R11", proposal=STOPPED_WORDS)
     if facts.visited:  # a re-visit: it renews or it does not (R7), it never starts anew
         if facts.protected_until is None:  # over by this arrival: the site's 公客 (R8)
             return StaffRuling(Outcome.NO_EXCEPTION, "R8", proposal=EXPIRED_WORDS)

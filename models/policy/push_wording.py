@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from models.policy.approvals import Outcome, StaffRuling
 from models.policy.reminders import EndRuling, Reminder
 from models.policy.states import ProtectionKind
-from models.policy.violations import ViolationKind, ViolationOutcome, ViolationRuling
 
 FIELD_MAX = 20
 
@@ -237,119 +235,3 @@ def deal_void_message(facts: DealPushFacts) -> tuple[str, dict[str, str]]:
         f"的成交已退定，不再计入（R9）；客户保护期按原到期日继续。"
     )
     return text, _deal_fields(facts, "成交已退定")
-
-
-# ---------------------------------------------------------------- the roster (R12)
-
-#: An invite code that no longer binds, as the decision log says it.
-INVITE_STATE_WORDS: dict[str, str] = {
-    "open": "可用",
-    "used": "已使用",
-    "expired": "已过期",
-    "revoked": "已作废",
-}
-
-#: What an unbound agent is told; it names no company (R3), theirs included.
-UNBOUND_TEXT = (
-    "您的分销商经纪人绑定已被解除，不能再报备客户。您报备过的客户仍归原公司所有。"
-    "如有疑问，请联系所在公司或项目渠道部。"
-)
-
-HANDOVER_LIST_MAX = 10  # a text push holds ~2 KB: a longer handover lists the first ones
-
-
-@dataclass(frozen=True)
-class HandedOver:
-    """One filing a colleague's departure gave to the agent: masked phone only."""
-
-    project_name: str
-    client_name: str
-    phone_mask: str
-    filing_no: int
-
-
-def handover_message(filings: list[HandedOver]) -> str:
-    """A departed colleague's open filings, told to the agent who takes them over: whom,
-    masked, and that reminders about them now come to them. Names no company (R3)."""
-    lines = [
-        f"{item.project_name} 客户 {item.client_name} {item.phone_mask}（#{item.filing_no}）"
-        for item in filings[:HANDOVER_LIST_MAX]
-    ]
-    more = len(filings) - len(lines)
-    if more > 0:
-        lines.append(f"……另有 {more} 位，发送「查询」查看")
-    return (
-        f"客户交接：同事的 {len(filings)} 位客户的报备已转由您跟进：\n"
-        + "\n".join(lines)
-        + "\n此后这些客户的提醒和审核结果将发给您。"
-    )
-
-
-# ---------------------------------------------------------------- R11 violations
-
-KIND_WORDS: dict[ViolationKind, str] = {
-    ViolationKind.INTERCEPTION: "截客",
-    ViolationKind.FALSE_FILING: "违约报备",
-}
-
-
-def yuan(amount: int) -> str:
-    return f"{amount:,} 元"
-
-
-def violation_explanation(ruling: ViolationRuling, tz: ZoneInfo) -> str:
-    """The decision in the rule book's words, naming R11 and the amount: for the decision
-    log, the manager's reply and the agents' push alike."""
-    if ruling.outcome is ViolationOutcome.FINED:
-        fine = f"罚款 {yuan(ruling.fine_yuan)}" if ruling.fine_yuan else "本项目不罚款"
-        return f"首次截客，{fine}；再次截客将停止合作并列入黑名单（R11）"
-    if ruling.outcome is ViolationOutcome.BLACKLISTED:
-        return f"第{ruling.offence}次截客（各项目合计），即日起停止合作并列入黑名单（R11）"
-    refund = (
-        f"已支付的须于 {ruling.refund_due_at.astimezone(tz):%Y-%m-%d %H:%M:%S} 前退还"
-        if ruling.refund_due_at is not None
-        else "已支付的须退还"
-    )
-    damages = (
-        f"；开发商可解除合作协议并要求违约金 {yuan(ruling.damages_yuan)}"
-        if ruling.damages_yuan
-        else ""
-    )
-    return f"违约报备：该客户的佣金不予支付，{refund}{damages}（R11）"
-
-
-@dataclass(frozen=True)
-class ViolationFacts:
-    """What an agent's push about a violation of their own distributor names: never
-    another company, nor the manager's free-text description (it may name one, R3)."""
-
-    project_name: str
-    distributor: str  # the agent's own distributor
-    client: str | None  # a false filing's client: name and masked phone
-    filing_no: int | None
-    ended: int  # the agent's protections ended by the blacklisting
-
-
-def violation_message(
-    ruling: ViolationRuling, facts: ViolationFacts, tz: ZoneInfo
-) -> tuple[str, dict[str, str]]:
-    """R11's decision told to each bound agent of the distributor, at once."""
-    head = f"违规处理（R11 {KIND_WORDS[ruling.kind]}）：{facts.project_name} 项目"
-    if ruling.kind is ViolationKind.FALSE_FILING:
-        number = f"#{facts.filing_no} " if facts.filing_no else ""
-        text = f"{head}认定 {number}{facts.client or ''} 为贵司违约报备客户。"
-        status = "违约报备 佣金不予支付"
-    else:
-        text = f"{head}记录贵司（{facts.distributor}）截客违规。"
-        status = "截客 已列入黑名单" if ruling.blacklist else "截客 罚款"
-    text += violation_explanation(ruling, tz) + "。"
-    if ruling.blacklist:
-        text += "贵司不能再报备客户"
-        text += f"；您名下 {facts.ended} 条客户保护即时结束。" if facts.ended else "。"
-    fields = {
-        "project": facts.project_name,
-        "client": facts.client or "-",
-        "number": f"#{facts.filing_no}" if facts.filing_no else "-",
-        "status": status,
-    }
-    return text, {key: fit(value) for key, value in fields.items()}

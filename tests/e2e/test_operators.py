@@ -16,7 +16,7 @@ from bot.fakeapi import FakeWeChatServer
 from models.db import make_session_factory
 from models.entities import Agent, Client, Filing
 from models.policy import PushKind
-from models.policy.push_wording import UNBOUND_TEXT
+from models.policy.roster_wording import UNBOUND_TEXT
 from tests.conftest import Rig
 from tests.e2e.approvals_support import (
     Travel,

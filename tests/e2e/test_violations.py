@@ -118,6 +118,28 @@ def test_a_second_interception_in_another_project_blacklists_and_frees_its_clien
     assert f"#{visited} 李四 139****1111 已到访 保护至 2026-11-23" in mine
 
 
+def test_an_arrival_pending_when_its_distributor_is_blacklisted_starts_no_protection(
+    travel: Travel, engine: Engine, cast: Cast, jia: Person, desk: Person, boss: Person
+) -> None:
+    cast.project("P2", "翠湖")
+    boss2 = cast.staff("P2", "manager", "王经理")
+    travel(at(11, 22, 10, 0))
+    number = files(jia, f"报备 P1 张三 {PHONE} 本地 明天 15:00")
+    arrive(travel, desk, number, PHONE, at(11, 23, 15, 0))  # awaiting the manager
+    travel(at(11, 23, 15, 30))
+    assert "首次截客" in boss2.text(f"违规 {JIA} 截客 派单拦截客户")
+    assert "停止合作并列入黑名单" in boss.text(INTERCEPT)
+    travel(at(11, 23, 16, 0))
+    reply = boss.text(f"通过 #{number}")
+    assert "该分销商已停止合作并列入黑名单（R11）" in reply and "请驳回" in reply, reply
+    with make_session_factory(engine)() as session:
+        started = session.scalars(
+            select(Protection).where(Protection.kind == "visit", Protection.ended_reason.is_(None))
+        ).all()
+    assert started == []
+    assert "自然到访" in boss.text(f"驳回 #{number} 已停止合作")
+
+
 def test_a_false_filing_withholds_the_commission_with_damages_and_a_refund_deadline(
     travel: Travel, engine: Engine, jia: Person, boss: Person
 ) -> None:

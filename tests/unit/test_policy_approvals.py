@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -46,6 +47,14 @@ def test_a_natural_proposal_under_r2_needs_an_exception_with_a_reason() -> None:
 def test_natural_under_another_rule_is_no_exception_a_manager_may_grant(rule: str) -> None:
     ruling = decide_approval(first_visit("natural", rule), "理由", POLICY, TZ)
     assert (ruling.outcome, ruling.rule, ruling.until) == (Outcome.NO_EXCEPTION, rule, None)
+
+
+def test_a_blacklisted_distributors_arrival_is_approved_neither_plainly_nor_as_exception() -> None:
+    stopped = replace(first_visit(), cooperation_stopped=True)
+    for exception in (None, "客户坚持"):
+        ruling = decide_approval(stopped, exception, POLICY, TZ)
+        assert (ruling.outcome, ruling.rule, ruling.until) == (Outcome.NO_EXCEPTION, "R11", None)
+        assert "停止合作" in ruling.explanation() and "请驳回" in ruling.explanation()
 
 
 def test_a_revisit_on_12_31_renews_a_protection_until_01_05_to_02_19() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from models.policy.push_wording import HandedOver, handover_message
 from models.policy.roster import (
     AgentFacts,
     InviteState,
@@ -16,6 +15,7 @@ from models.policy.roster import (
     invite_state,
     mask_openid,
 )
+from models.policy.roster_wording import HandedOver, handover_message
 from tests.moments import at
 
 pytestmark = pytest.mark.unit

@@ -11,7 +11,7 @@ from handlers.commands import ListViolations, ParseError, ParseProblem, RecordVi
 from handlers.grammar import parse
 from models.policy import Policy
 from models.policy.evidence import Recorded, Registered, attach_ruling, photo_violation
-from models.policy.push_wording import ViolationFacts, violation_explanation, violation_message
+from models.policy.violation_wording import ViolationFacts, violation_explanation, violation_message
 from models.policy.violations import (
     ViolationKind,
     ViolationOutcome,
