@@ -239,6 +239,7 @@ def menu_push() -> None:
 def init_app(app: Flask) -> None:
     from bot.cli_imports import import_group
     from bot.cli_people import agent, invite
+    from bot.cli_reports import report
     from bot.simulate import simulate
     from scheduler.cli import pushes, scheduler
 
@@ -248,3 +249,4 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(pushes)
     app.cli.add_command(simulate)
+    app.cli.add_command(report)

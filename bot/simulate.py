@@ -102,7 +102,8 @@ class PushWatch:
             return 0
         fresh = sent[self.seen :]
         for push in fresh:
-            click.echo(f"  [push to {push.get('touser')}] {_push_text(push.get('payload') or {})}")
+            shown = _push_text(push.get("payload") or {}, self.fake_url)
+            click.echo(f"  [push to {push.get('touser')}] {shown}")
         self.seen = len(sent)
         return len(fresh)
 
@@ -119,10 +120,13 @@ class PushWatch:
             time.sleep(0.3)
 
 
-def _push_text(payload: dict) -> str:
-    """A text push's content, or a template's id and its keyword values, on one line."""
+def _push_text(payload: dict, fake_url: str) -> str:
+    """A text push's content, an image's address at the fake (open it to see the chart), or
+    a template's id and its keyword values, on one line."""
     if payload.get("msgtype") == "text":
         return str(payload.get("text", {}).get("content", ""))
+    if payload.get("msgtype") == "image":
+        return f"image: {fake_url}/_fake/media/{payload.get('image', {}).get('media_id', '')}"
     data = payload.get("data") or {}
     values = " ".join(f"{k}={v.get('value')}" for k, v in data.items() if isinstance(v, dict))
     return f"template {payload.get('template_id')}: {values}"

@@ -17,6 +17,7 @@ message contents.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import threading
 import time
@@ -322,6 +323,25 @@ class WeChatApi:
                 "tags/members/batchuntagging",
                 partial(self._client.tag.untag_user, tag_id, batch),
             )
+
+    def upload_image(self, data: bytes, filename: str) -> str:
+        """Upload a picture as temporary media (kept 3 days by WeChat); its media_id.
+
+        The file object is made inside the call, so the retry after a token refresh sends
+        the whole picture again rather than an exhausted stream."""
+        result = self._call(
+            "media/upload",
+            lambda: self._client.media.upload("image", (filename, io.BytesIO(data), "image/png")),
+        )
+        return str(_as_dict(result, "media/upload")["media_id"])
+
+    def send_image(self, openid: str, media_id: str) -> None:
+        """A customer-service image: only within 48 hours of the user's last message."""
+        self._call(
+            "message/custom/send",
+            lambda: self._client.message.send_image(openid, media_id),
+            openid,
+        )
 
     def download_media(self, media_id: str) -> bytes:
         result = self._call("media/get", lambda: self._client.media.download(media_id))

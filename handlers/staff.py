@@ -13,6 +13,7 @@ from handlers.context import Inbound
 from models import arrivals, staff_views
 from models.identity import Identity
 from models.policy import Role, local_day
+from models.reports import staff_chart
 from models.services import Services
 
 
@@ -70,15 +71,24 @@ def day_visits(command: DayVisits, services: Services, inbound: Inbound) -> str:
 
 
 def channel_stats(command: ChannelStats, services: Services, inbound: Inbound) -> str:
-    """Per distributor, today and this week, in each project the sender manages."""
+    """Per distributor, today and this week, in each project the sender manages; the week's
+    funnel chart follows as an image for each project with anything to show (queued here,
+    drawn and sent by the scheduler's push sender: ``models.reports.staff_chart``)."""
     found = staff_views.projects(services.engine, _projects(inbound, Role.MANAGER))
-    parts = [
-        replies_staff.channel_stats(
-            project.name,
-            staff_views.distributor_stats(services.engine, project.id, inbound.now, services.tz),
+    stats = {
+        project.id: staff_views.distributor_stats(
+            services.engine, project.id, inbound.now, services.tz
         )
         for project in found
-    ]
+    }
+    if services.settings.reports.stats_chart:
+        posts = [
+            (post.staff_id, post.project_id)
+            for post in _who(inbound).posts
+            if post.role == Role.MANAGER and stats.get(post.project_id)
+        ]
+        staff_chart.queue(services.engine, inbound.openid, posts, inbound.now, services.tz)
+    parts = [replies_staff.channel_stats(project.name, stats[project.id]) for project in found]
     return replies_staff.joined(parts)
 
 

@@ -280,6 +280,8 @@ class MenuSettings(BaseModel):
 
     file: Annotated[str, Field(min_length=1)] = "menu.example.toml"
     staff_tag: Annotated[str, Field(min_length=1, max_length=30)] = "案场人员"
+
+
 class EvidenceSettings(BaseModel):
     """Staff photos of the signed 来访客户确认单, attached to their arrivals (issue 17)."""
 
@@ -310,6 +312,29 @@ class EvidenceSettings(BaseModel):
         """The longest wait between two fetches; None = the doubling is never capped."""
         cap = _off_when_zero(self.fetch_backoff_max_seconds)
         return timedelta(seconds=cap) if cap is not None else None
+
+
+class ReportSettings(BaseModel):
+    """The operator's reports (``flask --app bot report``) and the funnel chart (issue 19).
+
+    ``font_path`` is a TTF/OTF/TTC file with Chinese glyphs for the chart's labels; empty:
+    the first Chinese font fontconfig knows (``fc-list :lang=zh``), else the chart is drawn
+    with its labels in English and the distributors numbered (``models.reports.chart``).
+    A path set but missing stops the start-up: a chart silently without its names is worse.
+    """
+
+    model_config = SECTION
+
+    font_path: str = ""
+    chart_max_distributors: Count = 12  # bars in the chart; the rest are summed in one
+    stats_chart: bool = True  # a manager's 统计 also gets the week's funnel as an image
+
+    @field_check("font_path")
+    @classmethod
+    def _font_exists(cls, value: str) -> str:
+        if value and not Path(value).expanduser().is_file():
+            raise ValueError("no such font file")
+        return value
 
 
 def _policy(values: Any) -> Policy:
@@ -347,6 +372,7 @@ class Settings(BaseSettings):
     accounts: AccountsSettings = AccountsSettings()
     menu: MenuSettings = MenuSettings()
     evidence: EvidenceSettings = EvidenceSettings()
+    reports: ReportSettings = ReportSettings()
     policy: Annotated[Policy, PlainValidator(_policy), PlainSerializer(Policy.as_dict)] = Policy()
 
     @classmethod

@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from models import clock, push_delivery
 from models.db import make_session_factory
-from models.policy import NOT_MESSAGES
+from models.policy import IMAGE_KINDS, NOT_MESSAGES
 from models.push_entities import PushStatus
 from models.services import Services
 from scheduler.outbox import kinds_without_template, warn_kinds_without_template
@@ -60,10 +60,14 @@ def pushes_list(statuses: tuple[str, ...]) -> None:
     services = _services()
     texts = set(kinds_without_template(services.settings))
     tags = {kind.value for kind in NOT_MESSAGES}
+    images = {kind.value for kind in IMAGE_KINDS}
     with make_session_factory(services.engine)() as session:
         rows = push_delivery.listing(session, statuses or push_delivery.OPEN_STATUSES)
     for row in rows:
-        channel = "tag" if row.kind in tags else "text" if row.kind in texts else "template"
+        channel = (
+            "tag" if row.kind in tags else "image" if row.kind in images
+            else "text" if row.kind in texts else "template"
+        )  # fmt: skip
         error = f"{row.last_errcode} {row.last_error}" if row.last_errcode or row.last_error else ""
         due = row.next_attempt_at.astimezone(services.tz).strftime("%Y-%m-%d %H:%M")
         click.echo(

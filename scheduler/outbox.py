@@ -46,12 +46,13 @@ from bot.wechat import (
     WeChatApi,
 )
 from models import clock, push_delivery
-from models.policy import NOT_MESSAGES
+from models.policy import IMAGE_KINDS, NOT_MESSAGES
 from models.push_delivery import Claimed, Settlement
 from models.push_entities import PushKind, PushStatus
 from models.services import Services
 from models.settings import PushSettings, Settings, TemplateSettings
 from models.template_rules import data_problems, text_problem
+from scheduler.charts import send_chart
 
 logger = logging.getLogger(__name__)
 WINDOW_CLOSED = frozenset({OUTSIDE_REPLY_WINDOW, REPLY_QUOTA_USED})
@@ -78,7 +79,9 @@ def kinds_without_template(settings: Settings) -> list[str]:
     return [
         kind.value
         for kind in PushKind
-        if kind.value not in settings.pushes.templates and kind not in NOT_MESSAGES
+        if kind.value not in settings.pushes.templates
+        and kind not in NOT_MESSAGES
+        and kind not in IMAGE_KINDS
     ]
 
 
@@ -182,6 +185,8 @@ class Sender:
 
     def send_one(self, push: Claimed) -> Settlement:
         """Validate, send, and say how it ended; never raises for WeChat's answers."""
+        if push.kind in IMAGE_KINDS:
+            return self.send_image(push)
         template = self.limits.templates.get(push.kind)
         data, problem = template_data(push, template) if template else ({}, text_problem(push.text))
         if problem:
@@ -199,6 +204,15 @@ class Sender:
                 push.openid, template.template_id, data, client_msg_id=f"push-{push.id}"
             )
             return Settlement(PushStatus.SENT, "sent", wechat_msgid=msgid)
+        except DeliveryError as error:
+            return judge(error, push, now, self.limits, self.services.tz)
+
+    def send_image(self, push: Claimed) -> Settlement:
+        """A chart, drawn now and sent as a customer-service image (``scheduler.charts``)."""
+        self.pacer.wait()
+        now = clock.now(self.services.tz)
+        try:
+            return send_chart(self.api, self.services, push)
         except DeliveryError as error:
             return judge(error, push, now, self.limits, self.services.tz)
 

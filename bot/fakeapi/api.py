@@ -8,6 +8,7 @@ a new one).
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -18,6 +19,8 @@ from models.template_rules import data_problems
 logger = logging.getLogger(__name__)
 
 TOKEN_TTL_SECONDS = 7200
+MEDIA_TYPES = ("image", "voice", "video", "thumb")
+IMAGE_MAX_BYTES = 10 * 1024 * 1024  # WeChat's limit for a temporary image
 # Not a real picture: enough bytes for a caller to check type and length.
 FAKE_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 
@@ -39,6 +42,8 @@ def _summary(payload: dict[str, Any]) -> str:
     """What the fake prints for a push: enough for a newcomer to recognise it."""
     if payload.get("msgtype") == "text":
         return str(payload.get("text", {}).get("content", ""))[:120]
+    if payload.get("msgtype") == "image":
+        return f"[image {payload.get('image', {}).get('media_id', '?')}]"
     return str(payload.get("template_id") or payload.get("msgtype") or "?")
 
 
@@ -93,10 +98,17 @@ def _register_token_and_sends(app: Flask, state: FakeState) -> None:
             return _error(43004, "require subscribe")
         if kind == "template":
             return _send_template(touser, payload)
+        if payload.get("msgtype") == "image" and not _known_image(payload):
+            return _error(40007, "invalid media_id")
         state.pause_before_send()
         state.record_send(kind, touser, payload)
         logger.info("fake push %s to %s: %s", kind, touser, _summary(payload))
         return _ok()
+
+    def _known_image(payload: dict[str, Any]) -> bool:
+        media_id = str((payload.get("image") or {}).get("media_id") or "")
+        with state.lock:
+            return state.uploads.get(media_id, {}).get("type") == "image"
 
     def _send_template(touser: str, payload: dict[str, Any]) -> Response:
         """WeChat's template rules (47003), then one message per client_msg_id."""
@@ -220,7 +232,7 @@ def _register_tags(app: Flask, state: FakeState) -> None:
 
 
 def _register_users_and_media(app: Flask, state: FakeState) -> None:
-    """A user's follow state and tags; a media download."""
+    """A user's follow state and tags; a media upload and download."""
 
     @app.get("/cgi-bin/user/info")
     def user_info() -> Response:
@@ -243,6 +255,23 @@ def _register_users_and_media(app: Flask, state: FakeState) -> None:
                 "subscribe_scene": "ADD_SCENE_SEARCH",
             }
         )
+
+    @app.post("/cgi-bin/media/upload")
+    def media_upload() -> Response:
+        """Temporary media, as WeChat takes it: a multipart ``media`` file of a known type;
+        an image at most 10 MB (40009 otherwise)."""
+        media_type = request.args.get("type", "")
+        upload = request.files.get("media")
+        if media_type not in MEDIA_TYPES:
+            return _error(40004, "invalid media type")
+        if upload is None:
+            return _error(41005, "media data missing")
+        data = upload.read()
+        if not data or (media_type == "image" and len(data) > IMAGE_MAX_BYTES):
+            return _error(40009, "invalid image size")
+        media_id = state.record_upload(media_type, upload.filename or "", data)
+        logger.info("fake upload %s %s: %d bytes", media_type, media_id, len(data))
+        return jsonify({"type": media_type, "media_id": media_id, "created_at": int(time.time())})
 
     @app.get("/cgi-bin/media/get")
     def media_get() -> Response | tuple[Response, int]:

@@ -48,6 +48,15 @@ def register_control(app: Flask, state: FakeState) -> None:
             sent = state.sends_to(touser) if touser else list(state.sent)
         return jsonify(sent)
 
+    @app.get("/_fake/media/<media_id>")
+    def control_media(media_id: str) -> Response | tuple[str, int]:
+        """An uploaded file as it was uploaded (the chart a manager was sent), to look at."""
+        with state.lock:
+            upload = state.uploads.get(media_id)
+        if upload is None:
+            return "no such media", 404
+        return Response(upload["data"], mimetype="image/png" if upload["type"] == "image" else None)
+
     @app.post("/_fake/reset")
     def control_reset() -> Response:
         state.reset()

@@ -57,6 +57,7 @@ class FakeState:
             self.send_delay = 0.0  # seconds each send takes, as over a real network
             self.duplicates = 0  # template sends dropped by their client_msg_id
             self._client_msgs: dict[tuple[str, str], tuple[int, float]] = {}
+            self.uploads: dict[str, dict[str, Any]] = {}  # media_id -> type, name, data
 
     # -- error injection -------------------------------------------------------------
     def fail(self, path: str, errcode: int, times: int = 1) -> None:
@@ -123,6 +124,13 @@ class FakeState:
             if client_msg_id:
                 self._client_msgs[key] = (msgid, time.time())
             return msgid
+
+    def record_upload(self, media_type: str, filename: str, data: bytes) -> str:
+        """Keep an uploaded temporary media file; its new media_id."""
+        with self.lock:
+            media_id = f"media-{next(self._ids)}"
+            self.uploads[media_id] = {"type": media_type, "filename": filename, "data": data}
+            return media_id
 
     def pause_before_send(self) -> None:
         """Take ``send_delay`` seconds, outside the lock, as a real API's latency."""

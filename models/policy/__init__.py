@@ -48,6 +48,7 @@ from models.policy.rules import (
     resumed_protection,
 )
 from models.policy.states import (
+    IMAGE_KINDS,
     NOT_MESSAGES,
     PROTECTING,
     RAN_OUT,
@@ -69,6 +70,7 @@ __all__ = [
     "KNOWN_SOURCES",
     "RULE_OF",
     "STATUS_WORDS",
+    "IMAGE_KINDS",
     "NOT_MESSAGES",
     "PROTECTING",
     "Actor",

@@ -91,10 +91,15 @@ class PushKind(StrEnum):
     DEAL_VOIDED = "deal_voided"  # R9: that deal voided by 退定, at once
     STAFF_TAG = "staff_tag"  # not a message: the sender tags a bound staff member (their menu)
     ROSTER = "roster"  # the channel team changed an agent's binding or filings (R12): at once
+    STAFF_CHART = "staff_chart"  # a manager's 统计: the week's funnel chart, as an image
 
 
 #: Outbox rows that are no message to anyone: no template, no text, never "undelivered" words.
 NOT_MESSAGES = frozenset({PushKind.STAFF_TAG})
+
+#: Outbox rows sent as a customer-service image (drawn and uploaded by the sender), never
+#: as a template or a text: WeChat's templates carry no pictures.
+IMAGE_KINDS = frozenset({PushKind.STAFF_CHART})
 
 
 #: The reminders: dropped, never sent, when their protection ends before they go out.

@@ -47,6 +47,9 @@ class Policy:
     interception_fine_yuan: int = 50_000  # R11: a first interception's fine (0 = none)
     false_filing_damages_yuan: int = 100_000  # R11: a false filing's liquidated damages
     refund_deadline_days: int = 3  # R11: a paid commission returned, notice day = day 1
+    commission_rate_bp: int = 160  # R9: 1.6% of the total price, in basis points
+    commission_low_rate_bp: int = 150  # R9: 1.5% for a distributor with few contracts
+    commission_low_rate_below_contracts: int = 2  # R9: "fewer than 2 a month" (0 = never)
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any] | None) -> Policy:

@@ -321,3 +321,37 @@ def test_an_api_timeout_of_zero_means_no_timeout_and_calls_go_through(
 
     sent = fake_wechat.state.sends_to(openid)
     assert [push["payload"]["text"]["content"] for push in sent] == ["没有超时"]
+
+
+def test_an_uploaded_image_is_sent_as_a_customer_service_image(fake, gateway):
+    picture = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    media_id = gateway.upload_image(picture, "funnel.png")
+    gateway.send_image("o_manager", media_id)
+
+    assert fake.state.uploads[media_id] == {
+        "type": "image",
+        "filename": "funnel.png",
+        "data": picture,
+    }
+    (sent,) = fake.state.sends_to("o_manager")
+    assert sent["payload"] == {
+        "touser": "o_manager",
+        "msgtype": "image",
+        "image": {"media_id": media_id},
+    }
+
+
+def test_an_upload_refused_or_busy_and_an_unknown_image_are_told_apart(fake, gateway):
+    fake.state.fail("media/upload", -1)
+    with pytest.raises(DeliveryError) as busy:
+        gateway.upload_image(b"png", "funnel.png")
+    with pytest.raises(DeliveryError) as unknown:
+        gateway.send_image("o_manager", "media-never-uploaded")
+    fake.state.fail_http("media/upload", 502)
+    with pytest.raises(DeliveryError) as down:
+        gateway.upload_image(b"png", "funnel.png")
+
+    assert (busy.value.errcode, busy.value.retryable) == (-1, True)
+    assert (unknown.value.errcode, unknown.value.retryable) == (40007, False)
+    assert (down.value.errcode, down.value.retryable) == (None, True)
+    assert fake.state.uploads == {} and fake.state.sends_to("o_manager") == []

@@ -495,6 +495,9 @@ def test_default_policy_matches_the_rule_books_table():
         "interception_fine_yuan": 50_000,
         "false_filing_damages_yuan": 100_000,
         "refund_deadline_days": 3,
+        "commission_rate_bp": 160,
+        "commission_low_rate_bp": 150,
+        "commission_low_rate_below_contracts": 2,
     }
 
 
