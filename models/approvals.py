@@ -295,7 +295,7 @@ def _tell_agent(
         rules.ProtectionKind.VISIT, ends.astimezone(tz),
     )  # fmt: skip
     text, fields = words.ruling_message(ruling, facts, arrived_at)
-    return outbox.enqueue(
-        session, kind=rules.PushKind.RULING, subject=subject, due_day=rules.local_day(now, tz),
-        openid=openid, text=text, fields=fields, send_after=now, now=now,
+    return outbox.push_now(
+        session, kind=rules.PushKind.RULING, subject=subject, openid=openid, text=text,
+        fields=fields, now=now, tz=tz,
     )  # fmt: skip

@@ -209,10 +209,9 @@ def _tell_parties(
                                filing.id, now.astimezone(tz))  # fmt: skip
         ours = ruling.winner == filing.distributor_id
         text, fields = ruling_push(facts, ours, ruling.rule, row.explanation)
-        told += outbox.enqueue(
+        told += outbox.push_now(
             session, kind=rules.PushKind.RULING, subject=f"claimruling:{row.id}:agent:{agent_id}",
-            due_day=rules.local_day(now, tz), openid=openid, text=text, fields=fields,
-            send_after=now, now=now,
+            openid=openid, text=text, fields=fields, now=now, tz=tz,
         )  # fmt: skip
     return told
 

@@ -218,8 +218,7 @@ def _tell_managers(
         company or "", deadline.astimezone(tz) if deadline else None,
     )  # fmt: skip
     for staff_id, openid in managers:
-        outbox.enqueue(
+        outbox.push_now(
             session, kind=rules.PushKind.CLAIM, subject=f"claim:{claim.id}:staff:{staff_id}",
-            due_day=rules.local_day(now, tz), openid=openid, text=text, fields=fields,
-            send_after=now, now=now,
+            openid=openid, text=text, fields=fields, now=now, tz=tz,
         )  # fmt: skip

@@ -33,10 +33,9 @@ def tell_deal(session: Session, deal: Deal, client: Client, now: datetime, tz: Z
         return False
     openid, filing_id = found
     text, fields = words.deal_message(_facts(session, deal, client, filing_id, tz))
-    return outbox.enqueue(
+    return outbox.push_now(
         session, kind=rules.PushKind.DEAL, subject=f"deal:{deal.id}",
-        due_day=rules.local_day(now, tz), openid=openid, text=text, fields=fields,
-        send_after=now, now=now,
+        openid=openid, text=text, fields=fields, now=now, tz=tz,
     )  # fmt: skip
 
 
@@ -55,10 +54,9 @@ def tell_void(
             continue
         openid, filing_id = found
         text, fields = words.deal_void_message(_facts(session, deal, client, filing_id, tz))
-        told += outbox.enqueue(
+        told += outbox.push_now(
             session, kind=rules.PushKind.DEAL_VOIDED, subject=f"deal_void:{deal.id}",
-            due_day=rules.local_day(now, tz), openid=openid, text=text, fields=fields,
-            send_after=now, now=now,
+            openid=openid, text=text, fields=fields, now=now, tz=tz,
         )  # fmt: skip
     return told
 

@@ -16,12 +16,14 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models.db import table_of
+from models.policy.dates import local_day
 from models.privacy import scrub
 from models.push_entities import Push, PushStatus
 
@@ -79,6 +81,25 @@ def enqueue(
         .returning(PUSHES.c.id)
     )
     return session_or_conn.execute(statement).first() is not None
+
+
+def push_now(
+    session_or_conn: Session | Connection,
+    *,
+    kind: str,
+    subject: str,
+    openid: str,
+    text: str,
+    fields: dict[str, str],
+    now: datetime,
+    tz: ZoneInfo,
+) -> bool:
+    """Queue a push to go at once (a ruling, a deal, a claim told as it happens): due on
+    the project's day of ``now``, so a retried decision queues it once that day."""
+    return enqueue(
+        session_or_conn, kind=kind, subject=subject, due_day=local_day(now, tz), openid=openid,
+        text=text, fields=fields, send_after=now, now=now,
+    )  # fmt: skip
 
 
 def queued(session_or_conn: Session | Connection, **where: Any) -> list[Any]:
