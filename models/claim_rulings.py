@@ -44,6 +44,8 @@ from models.privacy import scrub
 
 __all__ = ["Result", "RulingOutcome", "rule"]
 
+Said = tuple[int, str, str]  # the named filing as replies show it: number, name, mask
+
 
 class Result(Enum):
     RULED = "ruled"
@@ -77,18 +79,10 @@ def rule(
 ) -> RulingOutcome:  # fmt: skip
     """Rule the deal's claims once and for all, or say how it was ruled."""
     with make_session_factory(engine).begin() as session:
-        filing = session.get(Filing, filing_no)
-        post = identity.post_in(filing.project_id) if filing else None
-        if filing is None or post is None:
-            return RulingOutcome(Result.NOT_FOUND, filing_no)
-        said = (filing.id, filing.client_name, filing.phone_mask)
-        if post.role != rules.Role.MANAGER:
-            return RulingOutcome(Result.NOT_MANAGER, *said)
-        deal = _deal(session, filing)
-        if deal is None:
-            return RulingOutcome(Result.NO_DEAL, *said)
-        # one ruling at a time per deal: a second manager's waits, then finds it ruled
-        session.execute(select(Deal.id).where(Deal.id == deal.id).with_for_update())
+        found = _locked_deal(session, identity, filing_no)
+        if isinstance(found, RulingOutcome):
+            return found
+        deal, staff_id, said = found
         done = session.scalar(select(ClaimRulingRow).where(ClaimRulingRow.deal_id == deal.id))
         if done is not None:
             return _as_ruled(session, done, said)
@@ -98,22 +92,52 @@ def rule(
         ).all()  # fmt: skip
         if not claims:
             return RulingOutcome(Result.NO_CLAIMS, *said)
-        project = session.get(Project, deal.project_id)
-        assert project is not None
-        policy = rules.Policy.from_stored(project.policy)
-        case = read_case(session, deal, claims)
-        parties = {case.attributed, *case.claimants} - {None}
-        chosen = _override(session, override, parties)
-        if chosen is False:
-            return RulingOutcome(Result.BAD_OVERRIDE, *said)
-        ruling = rule_claims(case, policy, chosen if isinstance(chosen, Override) else None)
-        row = _settle(session, deal, claims, ruling, post.staff_id, now, tz)
-        _log(session, deal, claims, ruling, row, post.staff_id, now, policy)
-        told = _tell_parties(session, project, deal, claims, ruling, row, now, tz)
-        return _outcome(session, said, ruling, row, told, tz)
+        return _rule_open(session, deal, claims, override, staff_id, said, now, tz)
+
+
+def _locked_deal(
+    session: Session, identity: Identity, filing_no: int
+) -> tuple[Deal, int, Said] | RulingOutcome:
+    """The deal a manager's ``裁定 #编号`` is about, its row locked: a second manager's
+    ruling of the same deal waits here, then finds it ruled (one ruling per deal)."""
+    filing = session.get(Filing, filing_no)
+    post = identity.post_in(filing.project_id) if filing else None
+    if filing is None or post is None:
+        return RulingOutcome(Result.NOT_FOUND, filing_no)
+    said = (filing.id, filing.client_name, filing.phone_mask)
+    if post.role != rules.Role.MANAGER:
+        return RulingOutcome(Result.NOT_MANAGER, *said)
+    deal = _deal(session, filing)
+    if deal is None:
+        return RulingOutcome(Result.NO_DEAL, *said)
+    session.execute(select(Deal.id).where(Deal.id == deal.id).with_for_update())
+    return deal, post.staff_id, said
+
+
+def _rule_open(
+    session: Session, deal: Deal, claims: Sequence[Claim], override: tuple[str, str] | None,
+    staff_id: int, said: Said, now: datetime, tz: ZoneInfo,
+) -> RulingOutcome:  # fmt: skip
+    """Compute (or override) the ruling of the deal's open claims, store, log, push it."""
+    project = session.get(Project, deal.project_id)
+    assert project is not None
+    policy = rules.Policy.from_stored(project.policy)
+    case = read_case(session, deal, claims)
+    chosen = _override(session, override, {case.attributed, *case.claimants} - {None})
+    if chosen is False:
+        return RulingOutcome(Result.BAD_OVERRIDE, *said)
+    ruling = rule_claims(case, policy, chosen if isinstance(chosen, Override) else None)
+    row = _settle(session, deal, claims, ruling, staff_id, now, tz)
+    _log(session, deal, claims, ruling, row, staff_id, now, policy)
+    told = _tell_parties(session, project, deal, claims, ruling, row, now, tz)
+    return _outcome(session, said, ruling, row, told, tz)
 
 
 def _deal(session: Session, filing: Filing) -> Deal | None:
+    """The filing's client's deal (or a linked client's); else the deal its latest claim
+    is on: a deal recorded by full phone on a client the site created has no number of
+    its own, and a claimant's filing of the same person under another name or mask is
+    on another client, so the claim is what ties the number to the deal."""
     if filing.client_id is not None and (deal := deal_for_client(session, filing.client_id)):
         return deal
     claim = session.scalar(
@@ -223,7 +247,7 @@ def _name(session: Session, distributor_id: int | None) -> str | None:
 
 
 def _outcome(
-    session: Session, said: tuple[int, str, str], ruling: ClaimRuling, row: ClaimRulingRow,
+    session: Session, said: Said, ruling: ClaimRuling, row: ClaimRulingRow,
     told: int, tz: ZoneInfo,
 ) -> RulingOutcome:  # fmt: skip
     parties = tuple(
@@ -236,7 +260,7 @@ def _outcome(
     )  # fmt: skip
 
 
-def _as_ruled(session: Session, row: ClaimRulingRow, said: tuple[int, str, str]) -> RulingOutcome:
+def _as_ruled(session: Session, row: ClaimRulingRow, said: Said) -> RulingOutcome:
     """A ruled deal: the ruling stands (final) and is shown again."""
     return RulingOutcome(
         Result.ALREADY_RULED, *said, row.explanation, row.explanation, row.rule,

@@ -12,7 +12,9 @@ unchanged; ``退定`` voids the deals and expiry resumes from the protection's e
 A deal names its client by a filing (``#编号``) or, for a client with no filing, by the
 full phone and the name: the client of the sender's project with that mask and name,
 created as the site's own (``known``, source ``deal``) if the project has none, so a
-later filing of them is refused (R3). Either way R9 attributes by the client's rows.
+later filing of them is refused (R3). Either way R9 attributes by the client's rows. The
+typed full phone is the desk's record of the client's number: kept on a found client that
+has none yet (site data), so a conflict claim's ruling can weigh records against it (R10.2).
 """
 
 from __future__ import annotations
@@ -215,6 +217,8 @@ def _target(
         )  # fmt: skip
         session.add(client)
         session.flush()
+    elif client.full_phone is None:  # the desk's record of the phone: R10.2 weighs it
+        client.full_phone, client.updated_at = request.client_phone, now
     newest = session.scalar(
         select(Filing).where(Filing.client_id == client.id).order_by(Filing.id.desc()).limit(1)
     )
