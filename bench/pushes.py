@@ -16,11 +16,13 @@ import time
 from datetime import date, datetime, timedelta
 
 import requests
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, insert
 
 from bench.common import REDIS_URL, drop_database, free_port, recreate_database, sa_url
 from bench.seed import TZ
 from models import migrate, outbox
+from models.db import table_of
+from models.entities import Agent, Distributor
 from models.push_entities import PushKind
 from models.services import Services
 from models.settings import load_settings
@@ -30,17 +32,37 @@ DATABASE = "baobei_bench_pushes"
 TEMPLATE = {"template_id": "TPL_LAPSE", "keywords": {"client": "thing1", "ends_on": "time2"}}
 
 
+AGENTS = 1000  # the recipients: bound agents, as the sender checks at send time (R12)
+
+
+def seed_agents(conn: object, now: datetime) -> None:
+    """The 1000 bound agents the reminders go to (one distributor)."""
+    conn.execute(  # type: ignore[attr-defined]
+        insert(table_of(Distributor)).values(
+            id=1, name="甲房产", status="active", created_at=now, updated_at=now
+        )
+    )
+    conn.execute(  # type: ignore[attr-defined]
+        insert(table_of(Agent)),
+        [
+            {"openid": f"o_agent_{n}", "name": f"经纪人{n}", "distributor_id": 1, "bound_at": now}
+            for n in range(AGENTS)
+        ],
+    )
+
+
 def queue(url: str, count: int) -> None:
     now = datetime.now(TZ)
     engine = create_engine(url)
     with engine.begin() as conn:
+        seed_agents(conn, now - timedelta(hours=1))
         for number in range(count):
             outbox.enqueue(
                 conn,
                 kind=PushKind.FILING_LAPSE_REMINDER,
                 subject=f"filing:{number}",
                 due_day=date.today(),
-                openid=f"o_agent_{number % 1000}",
+                openid=f"o_agent_{number % AGENTS}",
                 text=f"报备 #{number} 明天到期",
                 fields={"client": f"客户{number} 138****5678", "ends_on": "2026-11-29"},
                 send_after=now - timedelta(minutes=1),

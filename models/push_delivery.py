@@ -15,14 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Engine, and_, insert, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
+from models.accounts import log_decision
 from models.db import table_of
+from models.entities import Agent, Staff
+from models.policy.recipients import NOBODY, Entitlement, Standing
 from models.push_entities import Push, PushAttempt, PushStatus
 
 PUSHES = table_of(Push)
 ATTEMPTS = table_of(PushAttempt)
+AGENTS = table_of(Agent)
+STAFF = table_of(Staff)
 DETAIL_CHARS = 200
 # What the operator is shown by default: everything that is not (yet) delivered.
 OPEN_STATUSES = (
@@ -30,6 +35,7 @@ OPEN_STATUSES = (
     PushStatus.SENDING,
     PushStatus.FAILED,
     PushStatus.UNDELIVERABLE,
+    PushStatus.WITHHELD,
 )
 
 
@@ -119,6 +125,50 @@ def settle(engine: Engine, push_id: int, now: datetime, result: Settlement) -> N
                 detail=result.detail[:DETAIL_CHARS],
             )
         )
+
+
+def standings(engine: Engine, openids: Sequence[str]) -> dict[str, Standing]:
+    """What each recipient is now: a bound agent, and how many staff posts they hold.
+    One statement for the whole batch, so the send rate does not pay per push."""
+    wanted = sorted(set(openids))
+    if not wanted:
+        return {}
+    agents = select(AGENTS.c.openid, literal(1).label("agent")).where(
+        AGENTS.c.openid.in_(wanted), AGENTS.c.unbound_at.is_(None)
+    )
+    posts = select(STAFF.c.openid, literal(0).label("agent")).where(STAFF.c.openid.in_(wanted))
+    found: dict[str, Standing] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(union_all(agents, posts)):
+            was = found.get(row.openid, NOBODY)
+            found[row.openid] = (
+                Standing(True, was.staff_posts) if row.agent
+                else Standing(was.bound_agent, was.staff_posts + 1)
+            )  # fmt: skip
+    return found
+
+
+def withhold(engine: Engine, push: Claimed, ruling: Entitlement, now: datetime) -> None:
+    """Settle a push its recipient may no longer hear as ``withheld`` (never sent), with
+    the attempt and the decision (R12) kept, in one transaction."""
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(PUSHES)
+            .where(PUSHES.c.id == push.id)
+            .values(status=PushStatus.WITHHELD, claimed_until=None, last_errcode=None,
+                    last_error=ruling.why[:DETAIL_CHARS])
+        )  # fmt: skip
+        session.execute(
+            insert(ATTEMPTS).values(
+                push_id=push.id, at=now, errcode=None, outcome="withheld",
+                detail=ruling.why[:DETAIL_CHARS],
+            )
+        )  # fmt: skip
+        log_decision(
+            session, now, "sender", "push_withheld", f"push:{push.id}", ruling.rule,
+            "withheld", f"推送 #{push.id}（{push.kind}）未发送：收件人已不在职（解绑或无岗位）",
+            {"push_id": push.id, "kind": push.kind, "openid": push.openid, "why": ruling.why},
+        )  # fmt: skip
 
 
 def listing(session: Session, statuses: Sequence[str] = OPEN_STATUSES) -> list[Any]:

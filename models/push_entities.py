@@ -41,6 +41,7 @@ class PushStatus(StrEnum):
     FAILED = "failed"  # gave up after the configured retries
     UNDELIVERABLE = "undeliverable"  # WeChat said it can never arrive (unfollowed, window)
     DROPPED = "dropped"  # a reminder whose protection ended before it went out: never sent
+    WITHHELD = "withheld"  # its recipient was unbound / lost their last post (R12): never sent
 
 
 class Push(Base):

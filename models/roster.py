@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from models import outbox
 from models.accounts import AccountError, find_distributor, log_decision
+from models.arrival_entities import Arrival
 from models.entities import Agent, Client, Filing, Project
 from models.policy import REMINDER_KINDS, FilingStatus, ProtectionEnd, PushKind
 from models.policy.roster import AgentFacts, decide_reassign, decide_unbind
@@ -191,12 +192,38 @@ def _move(
             )
             .values(openid=successor.openid, status=PushStatus.PENDING, last_error=None)
         )
+    _hand_over_rulings(session, filing_ids, row_ids, departed, successor)
     session.execute(
         update(Client)
         .where(Client.id.in_({row.client_id for row in rows}))
         .values(version=Client.version + 1, updated_at=now)
     )
     return row_ids
+
+
+def _hand_over_rulings(
+    session: Session,
+    filing_ids: list[int],
+    row_ids: list[int],
+    departed: Agent,
+    successor: Agent,
+) -> None:
+    """A manager's ruling on a handed-over filing (its arrival's approval, a bulk extension
+    or renewal) still waiting for the departed agent, or withheld from them by the sender
+    (R12), goes to the colleague: the filing, and so the news, is theirs now."""
+    arrivals = session.scalars(select(Arrival.id).where(Arrival.filing_id.in_(filing_ids)))
+    subjects = [f"arrival:{n}" for n in arrivals] + [f"protection:{n}" for n in row_ids]
+    subjects += [f"filing:{n}" for n in filing_ids]
+    session.execute(
+        update(Push)
+        .where(
+            Push.kind == PushKind.RULING,
+            Push.openid == departed.openid,
+            Push.subject.in_(subjects),
+            Push.status.in_([PushStatus.PENDING, PushStatus.WITHHELD]),
+        )
+        .values(openid=successor.openid, status=PushStatus.PENDING, last_error=None)
+    )
 
 
 def _tell_successor(

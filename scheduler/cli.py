@@ -49,7 +49,7 @@ def once() -> None:
     "statuses",
     multiple=True,
     type=click.Choice([status.value for status in PushStatus]),
-    help="only these (repeatable); default: pending, sending, failed and undeliverable",
+    help="only these (repeatable); default: pending, sending, failed, undeliverable and withheld",
 )
 def pushes_list(statuses: tuple[str, ...]) -> None:
     """One push a line: id, status, kind, recipient, channel, tries, next try, last error.
@@ -68,7 +68,7 @@ def pushes_list(statuses: tuple[str, ...]) -> None:
             "tag" if row.kind in tags else "image" if row.kind in images
             else "text" if row.kind in texts else "template"
         )  # fmt: skip
-        error = f"{row.last_errcode} {row.last_error}" if row.last_errcode or row.last_error else ""
+        error = " ".join(str(part) for part in (row.last_errcode, row.last_error) if part)
         due = row.next_attempt_at.astimezone(services.tz).strftime("%Y-%m-%d %H:%M")
         click.echo(
             f"{row.id}\t{row.status}\t{row.kind}\t{row.openid}\t{channel}\t"

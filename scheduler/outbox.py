@@ -10,6 +10,8 @@ the configured rate, and settles it by WeChat's answer in its own transaction:
 - 45009 daily quota -> held until the next day (midnight, project time zone);
 - 40001/42001 -> ``WeChatApi`` takes the token another process renewed, or renews it once
   under the Redis lock, and sends again, within the same attempt;
+- a recipient no longer entitled to the push (an agent unbound, staff with no post left,
+  R12: ``models.policy.recipients``) -> ``withheld``, never sent, the decision logged;
 - 43004 unfollowed, 45015/45047 customer-service window closed or its quota used, 47003 a
   template value refused, any other refusal -> ``undeliverable``, never tried again by
   itself (``flask --app bot pushes list`` shows them; ``pushes retry ID`` queues one).
@@ -47,6 +49,7 @@ from bot.wechat import (
 )
 from models import clock, push_delivery
 from models.policy import IMAGE_KINDS, NOT_MESSAGES
+from models.policy.recipients import NOBODY, entitled
 from models.push_delivery import Claimed, Settlement
 from models.push_entities import PushKind, PushStatus
 from models.services import Services
@@ -216,6 +219,21 @@ class Sender:
         except DeliveryError as error:
             return judge(error, push, now, self.limits, self.services.tz)
 
+    def withhold_unentitled(self, batch: list[Claimed]) -> list[Claimed]:
+        """Settle as withheld the pushes whose recipient was unbound or lost their last
+        staff post since it was queued (R12, ``models.policy.recipients``); the rest go.
+        One query for the batch."""
+        found = push_delivery.standings(self.services.engine, [p.openid for p in batch])
+        kept = []
+        for push in batch:
+            ruling = entitled(push.kind, found.get(push.openid, NOBODY))
+            if ruling.ok:
+                kept.append(push)
+                continue
+            logger.info("push %s (%s) to %s %s", push.id, push.kind, push.openid, ruling.why)
+            push_delivery.withhold(self.services.engine, push, ruling, clock.now(self.services.tz))
+        return kept
+
     def drain(self) -> int:
         """Send everything due now; the number of pushes delivered."""
         engine, tz = self.services.engine, self.services.tz
@@ -223,6 +241,7 @@ class Sender:
         size = self.batch_size()
         delivered = 0
         while batch := push_delivery.claim(engine, clock.now(tz), size, lease):
+            batch = self.withhold_unentitled(batch)
             tags = [push for push in batch if push.kind == PushKind.STAFF_TAG]
             settled = self.tag_staff(tags) if tags else {}
             for push in batch:

@@ -29,6 +29,7 @@ from sqlalchemy import create_engine
 from bot.simulator import WeChatSimulator, http_transport
 from models import outbox
 from models.push_entities import PushKind
+from tests.recipients import bind_agents
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -296,6 +297,7 @@ def test_the_scheduler_of_run_sh_sends_pushes_to_the_fake_and_the_simulator_show
     engine = create_engine(running.env["BAOBEI_DATABASE__URL"])
     try:
         with engine.begin() as conn:
+            bind_agents(conn, ["o_demo_agent"], now)
             outbox.enqueue(
                 conn,
                 kind=PushKind.FILING_LAPSED,

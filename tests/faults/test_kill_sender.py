@@ -29,6 +29,7 @@ from tests.faults.support.postgres import database_engine
 from tests.faults.support.processes import stop_process, tail, wait_until
 from tests.faults.support.service import service_environment, slow_fake_wechat, start_scheduler
 from tests.moments import TZ
+from tests.recipients import bind_agents
 
 pytestmark = pytest.mark.faults
 
@@ -49,6 +50,7 @@ def test_a_sender_killed_mid_drain_loses_nothing_and_repeats_nothing_confirmed(
 ) -> None:
     now = clock.now(TZ)
     with database_engine(fresh_database_url) as engine, engine.begin() as conn:
+        bind_agents(conn, [f"o_agent_{number}" for number in range(7)], now)
         for number in range(PUSHES):
             outbox.enqueue(
                 conn,

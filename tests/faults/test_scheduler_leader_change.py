@@ -37,6 +37,7 @@ from tests.due_today import set_up_due_work
 from tests.faults.support.processes import stop_process, tail, wait_until
 from tests.faults.support.service import service_environment, slow_fake_wechat, start_scheduler
 from tests.moments import TZ
+from tests.recipients import bind_agents
 
 pytestmark = pytest.mark.faults
 
@@ -84,6 +85,7 @@ def test_a_leader_killed_mid_run_is_replaced_and_nothing_is_done_twice(
     due = set_up_due_work(request, engine, today, PER_CASE)
     now = clock.now(TZ)
     with engine.begin() as conn:
+        bind_agents(conn, [f"o_backlog_{number}" for number in range(7)], now)
         for number in range(BACKLOG):
             outbox.enqueue(
                 conn, kind=PushKind.FILING_LAPSE_REMINDER, subject=f"backlog:{number}",

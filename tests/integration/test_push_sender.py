@@ -23,6 +23,7 @@ from models import outbox
 from models.push_entities import PushAttempt, PushKind
 from tests.conftest import REDIS_URL, Rig
 from tests.moments import at
+from tests.recipients import bind_agents
 
 pytestmark = pytest.mark.integration
 
@@ -68,6 +69,7 @@ def queue(engine: Engine, kind: PushKind = PushKind.FILING_LAPSE_REMINDER, **cha
         "now": at(11, 28, 0, 5),
     } | changes
     with engine.begin() as conn:
+        bind_agents(conn, [openid], values["now"])
         assert outbox.enqueue(conn, **values)
     return openid
 
