@@ -14,7 +14,7 @@ from models.claim_entities import Claim, ClaimRulingRow
 from models.deal_entities import Deal
 from tests.e2e.approvals_support import Travel, arrive, decisions
 from tests.e2e.conftest import JIA, YI
-from tests.e2e.test_claims import PHONE, agent_pushes, company, file, rows
+from tests.e2e.test_claims import PHONE, agent_pushes, company, file, rows, visited
 from tests.moments import at
 from tests.people import Person
 
@@ -27,12 +27,7 @@ def yi_visited_as_zhang_san_typo(
 ) -> int:  # fmt: skip
     """乙 filed the same person as 张叁 (a typo of 张三) and the desk registered the
     arrival with the full phone; a manager approved it an hour later."""
-    when = f"{arrived.month}月{arrived.day}日 {arrived:%H:%M}"
-    number = file(travel, yi, filed, f"张叁 {PHONE}", when)
-    arrive(travel, desk, number, PHONE, arrived)
-    travel(arrived.replace(hour=arrived.hour + 1))
-    assert "审核通过" in boss.text(f"通过 #{number}")
-    return number
+    return visited(travel, yi, desk, boss, "张叁", PHONE, filed, arrived)
 
 
 def test_a_deal_by_full_phone_on_a_filed_client_is_claimed_and_the_earliest_lock_wins(
