@@ -24,12 +24,21 @@ from models.accounts import AccountError, find_distributor, log_decision
 from models.arrival_entities import Arrival
 from models.entities import Agent, Client, Filing, Project
 from models.policy import REMINDER_KINDS, FilingStatus, ProtectionEnd, PushKind
+from models.policy.recipients import AUDIENCE, Audience
 from models.policy.roster import AgentFacts, decide_reassign, decide_unbind
 from models.policy.roster_wording import UNBOUND_TEXT, HandedOver, handover_message
 from models.push_entities import Protection, Push, PushStatus
 
 #: Why an unbound agent's waiting reminders were not sent; a handover sends them on.
 UNBOUND_DROP = "dropped: the agent was unbound"
+UNBOUND_WITHHELD = "withheld: the agent was unbound before it was sent"
+#: What else an agent hears (rulings, deals, violations …): withheld at the unbinding, not
+#: only at send time, since a person who rebinds (perhaps to another company) before the
+#: sender's next try would pass the sender's check again (R12).
+AGENT_NEWS = sorted(
+    kind for kind, audience in AUDIENCE.items()
+    if audience == Audience.AGENT and kind not in REMINDER_KINDS
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -117,12 +126,22 @@ def unbind(session: Session, ref: str, reason: str, now: datetime) -> Agent:
         )
         .values(status=PushStatus.DROPPED, last_error=UNBOUND_DROP)
     )
+    withheld = session.execute(  # the rest of their news: a colleague may take it over
+        update(Push)
+        .where(
+            Push.openid == agent.openid,
+            Push.kind.in_(AGENT_NEWS),
+            Push.status == PushStatus.PENDING,
+        )
+        .values(status=PushStatus.WITHHELD, last_error=UNBOUND_WITHHELD)
+        .returning(Push.id)
+    ).all()
     log_decision(
         session, now, "cli", "agent_unbind", f"agent:{agent.id}", ruling.rule, ruling.outcome,
         f"解除经纪人 {agent.name} 的绑定：{reason or '未注明'}",
         {"agent_id": agent.id, "distributor_id": agent.distributor_id,
          "bound_at": bound_at.isoformat(), "open_filings": int(open_count or 0),
-         "reason": reason},
+         "reason": reason, "pushes_withheld": [row.id for row in withheld]},
     )  # fmt: skip
     outbox.enqueue(
         session, kind=PushKind.ROSTER, subject=f"unbind:{agent.id}:{int(bound_at.timestamp())}",

@@ -21,7 +21,7 @@ from tests.e2e.approvals_support import (
     run_scheduler,
     texts_to,
 )
-from tests.e2e.conftest import JIA
+from tests.e2e.conftest import JIA, YI
 from tests.moments import at
 from tests.people import Cast, Person, files
 
@@ -67,12 +67,33 @@ def test_a_ruling_queued_before_the_unbinding_never_reaches_the_departed_agent(
     assert any(f"#{li}" in text for text in texts_to(fake_wechat, yi))
     row = listed(cli, rulings[jia.openid].id)
     assert row[1:4] == ["withheld", "ruling", jia.openid]
-    assert row[-1] == "withheld: the recipient is no bound agent any more"
-    (decision,) = decisions(engine, "push_withheld")
-    assert (decision.rule, decision.facts["kind"]) == ("R12", "ruling")
+    assert row[-1] == "withheld: the agent was unbound before it was sent"
+    (decision,) = decisions(engine, "agent_unbind")  # withheld by the unbinding itself
+    assert decision.facts["pushes_withheld"] == [rulings[jia.openid].id]
     run_scheduler(cli, travel, at(11, 22, 16, 10))  # settled: never tried again
     assert texts_to(fake_wechat, jia) == [UNBOUND_TEXT]
     assert cli("pushes", "retry", str(rulings[jia.openid].id)).exit_code == 2  # not re-queued
+
+
+def test_an_agent_who_rebinds_to_another_company_hears_nothing_of_the_first_ones_clients(
+    cast: Cast, jia: Person, desk: Person, boss: Person, cli: Cli, engine: Engine,
+    travel: Travel, fake_wechat: FakeWeChatServer,
+) -> None:  # fmt: skip
+    travel(at(11, 22, 10, 0))
+    number = files(jia, "报备 P1 张三 13812345678 本地 15:00")
+    arrive(travel, desk, number, "13812345678", at(11, 22, 15, 0))
+    travel(at(11, 22, 16, 0))
+    assert "到访保护至" in boss.text(f"通过 #{number}")  # its ruling waits for the sender
+    ok(cli("agent", "unbind", jia.openid, "--reason", "离职"))
+    code = ok(cli("distributor", "invite", YI)).stdout.split()[-1]
+    assert "绑定成功" in jia.text(f"绑定 {code} 赵一")  # joins the other company at once
+
+    run_scheduler(cli, travel, at(11, 22, 16, 5))
+
+    (ruling,) = [p for p in pushes(engine) if p.kind == PushKind.RULING]
+    assert ruling.status == "withheld"
+    assert not any(f"#{number}" in text for text in texts_to(fake_wechat, jia))
+    assert not any("张三" in text for text in texts_to(fake_wechat, jia))
 
 
 def test_a_ruling_withheld_from_the_departed_agent_goes_to_the_colleague_who_takes_over(
