@@ -476,3 +476,14 @@ def test_exports_canonical_verbs_and_synonyms_onto_them() -> None:
     }
     assert set(SYNONYMS.values()) <= set(VERBS)
     assert SYNONYMS["改约"] == SYNONYMS["到访报备"] == "带看"
+
+
+def test_every_usage_reads_as_written_after_the_phone_scrubber() -> None:
+    """Every reply passes the scrubber (bot.answer): an example phone or ID number in a
+    usage would reach staff as 138****5678, an example they cannot follow."""
+    from handlers.grammar import REGISTRY
+    from models.privacy import scrub
+
+    for verb in REGISTRY:
+        if verb.usage:
+            assert scrub(verb.usage) == verb.usage, verb.word
